@@ -1,0 +1,66 @@
+"""Facts about Planet's Orders API v2: paths, endpoints, states and documented limits."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+DEFAULT_BASE_URL = "https://api.planet.com"
+
+ORDERS_PATH = "/compute/ops/orders/v2"
+BULK_CANCEL_PATH = "/compute/ops/bulk/orders/v2/cancel"
+STATS_PATH = "/compute/ops/stats/orders/v2"
+
+#: Every state an order can be in, in lifecycle order.
+ORDER_STATES: tuple[str, ...] = ("queued", "running", "success", "partial", "failed", "cancelled")
+#: States an order never leaves.
+TERMINAL_STATES: frozenset[str] = frozenset({"success", "partial", "failed", "cancelled"})
+#: Terminal states in which the order delivered at least some of its products.
+SUCCESS_STATES: frozenset[str] = frozenset({"success", "partial"})
+
+SOURCE_TYPES: tuple[str, ...] = ("scenes", "basemaps", "all")
+SORT_FIELDS: tuple[str, ...] = ("name", "created_on", "state", "last_modified")
+
+MAX_ITEMS_PER_ORDER = 500
+MAX_BULK_CANCEL_IDS = 10_000
+
+
+class Endpoint(str, Enum):
+    """
+    One Orders API operation. The value is the key used in connection extras for rate limits.
+
+    ``operation`` is the client method that calls it, used in error messages.
+    """
+
+    CREATE = "create"
+    GET = "get"
+    LIST = "list"
+    CANCEL = "cancel"
+    BULK_CANCEL = "bulk_cancel"
+    STATS = "stats"
+    DOWNLOAD = "download"
+
+    @property
+    def operation(self) -> str:
+        return _OPERATIONS[self]
+
+
+_OPERATIONS = {
+    Endpoint.CREATE: "create_order",
+    Endpoint.GET: "get_order",
+    Endpoint.LIST: "list_orders",
+    Endpoint.CANCEL: "cancel_order",
+    Endpoint.BULK_CANCEL: "cancel_orders",
+    Endpoint.STATS: "get_order_stats",
+    Endpoint.DOWNLOAD: "download",
+}
+
+#: Planet's documented per-key limits, in requests per second.
+DEFAULT_RATE_LIMITS: dict[Endpoint, float] = {
+    Endpoint.CREATE: 3,
+    Endpoint.GET: 3,
+    Endpoint.LIST: 3,
+    Endpoint.CANCEL: 3,
+    Endpoint.BULK_CANCEL: 5,
+    Endpoint.STATS: 5,
+    Endpoint.DOWNLOAD: 5,
+}

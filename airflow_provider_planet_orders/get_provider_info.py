@@ -1,0 +1,99 @@
+"""
+What Airflow learns about this provider through the ``apache_airflow_provider`` entry point.
+
+Kept free of heavy imports: Airflow calls it in every process that lists providers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_planet_orders import __version__
+
+INTEGRATION = "Planet Orders API"
+PACKAGE = "airflow_provider_planet_orders"
+
+#: The connection form: fields shown, relabelled and hinted (Airflow 3.2+ reads this
+#: declaratively; the hook's ``get_ui_field_behaviour`` serves older releases).
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden_fields": ["schema", "port", "login", "extra"],
+    "relabeling": {"password": "API key", "host": "Base URL"},
+    "placeholders": {
+        "password": "Your Planet API key (falls back to PL_API_KEY)",
+        "host": "https://api.planet.com (leave empty unless you use a proxy or the emulator)",
+        "connect_timeout": "10",
+        "read_timeout": "60",
+        "max_retries": "5",
+        "rate_limits": '{"get": 3, "list": 3, "create": 3}',
+    },
+}
+
+#: Connection extras shown as their own form fields.
+CONN_FIELDS: dict[str, Any] = {
+    "connect_timeout": {
+        "label": "Connect timeout (s)",
+        "schema": {"type": ["number", "null"], "default": 10},
+        "description": "Seconds to wait for a TCP/TLS connection to Planet.",
+    },
+    "read_timeout": {
+        "label": "Read timeout (s)",
+        "schema": {"type": ["number", "null"], "default": 60},
+        "description": "Seconds to wait for Planet's answer once the request is sent.",
+    },
+    "max_retries": {
+        "label": "Max retries",
+        "schema": {"type": ["integer", "null"], "default": 5},
+        "description": "Retries after 429, 5xx and network errors, with exponential backoff.",
+    },
+    "backoff_max": {
+        "label": "Max backoff (s)",
+        "schema": {"type": ["number", "null"], "default": 60},
+        "description": "Longest wait between two retries (Retry-After is honoured up to 300 s).",
+    },
+    "rate_limit": {
+        "label": "Client-side rate limiting",
+        "schema": {"type": ["boolean", "null"], "default": True},
+        "description": "Pace requests under Planet's per-key limits, shared by every task in a worker.",
+    },
+    "rate_limits": {
+        "label": "Rate limits (JSON)",
+        "schema": {"type": ["string", "null"]},
+        "description": "Requests per second per endpoint, overriding Planet's documented defaults: "
+        "create, get, list, cancel, bulk_cancel, stats, download.",
+    },
+}
+
+
+def _modules(kind: str, *names: str) -> list[dict[str, Any]]:
+    return [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.{kind}.{n}" for n in names]}]
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-planet-orders",
+        "name": "Planet Orders",
+        "description": "Order, wait for and download Planet satellite imagery with the Orders API v2.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://docs.planet.com/develop/apis/orders/",
+                "how-to-guide": [],
+                "tags": ["service"],
+            }
+        ],
+        "hooks": _modules("hooks", "orders"),
+        "connection-types": [
+            {
+                "connection-type": "planet",
+                "hook-class-name": f"{PACKAGE}.hooks.orders.PlanetOrdersHook",
+                "hook-name": "Planet Orders",
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": {
+                    "hidden-fields": UI_FIELD_BEHAVIOUR["hidden_fields"],
+                    "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+                    "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+                },
+            }
+        ],
+    }

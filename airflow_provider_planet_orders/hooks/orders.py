@@ -1,0 +1,340 @@
+"""
+Hooks for Planet's Orders API v2.
+
+:class:`PlanetOrdersHook` (``requests`` + ``tenacity``) serves operators on workers;
+:class:`PlanetOrdersAsyncHook` (``httpx``) serves triggers in the triggerer's event loop. Both
+build requests, read responses and decide on retries and pacing through
+:mod:`airflow_provider_planet_orders.core`; this module only moves bytes and owns sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import requests
+import tenacity
+from requests.auth import HTTPBasicAuth
+
+from airflow_provider_planet_orders._compat import AirflowNotFoundException, BaseHook, mask_secret
+from airflow_provider_planet_orders.core.api import Endpoint
+from airflow_provider_planet_orders.core.build import USER_AGENT, ApiRequest, RequestBuilder, check_limit
+from airflow_provider_planet_orders.core.policy import (
+    RATE_LIMITER,
+    ClientSettings,
+    RateLimiter,
+    final_error,
+    rate_bucket,
+)
+from airflow_provider_planet_orders.core.responses import Listing, expect_object, interpret
+from airflow_provider_planet_orders.exceptions import (
+    PlanetConfigurationError,
+    PlanetConnectionError,
+    PlanetOrdersError,
+)
+from airflow_provider_planet_orders.get_provider_info import UI_FIELD_BEHAVIOUR
+
+if TYPE_CHECKING:
+    from airflow_provider_planet_orders.core.build import TimeFilter
+
+API_KEY_ENV = "PL_API_KEY"
+
+log = logging.getLogger(__name__)
+
+
+class _PlanetHookBase(BaseHook):
+    """Connection handling shared by the sync and async hooks."""
+
+    conn_name_attr = "planet_conn_id"
+    default_conn_name = "planet_default"
+    conn_type = "planet"
+    hook_name = "Planet Orders"
+
+    def __init__(self, planet_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.planet_conn_id = planet_conn_id
+        self.limiter: RateLimiter = RATE_LIMITER
+        self._api_key: str | None = None
+        self._settings: ClientSettings | None = None
+        self._builder: RequestBuilder | None = None
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Connection form for Airflow before 3.2, which does not read it from the provider info."""
+        return {key: (list(v) if isinstance(v, list) else dict(v)) for key, v in UI_FIELD_BEHAVIOUR.items()}
+
+    def _configure(self, password: str | None, host: str | None, extras: Mapping[str, Any]) -> None:
+        api_key = (password or "").strip() or os.environ.get(API_KEY_ENV, "").strip()
+        if not api_key:
+            raise PlanetConfigurationError(
+                f"planet connection {self.planet_conn_id!r} has no API key: put it in the "
+                f"connection's password (shown as 'API key') or set {API_KEY_ENV}"
+            )
+        mask_secret(api_key)
+        self._settings = ClientSettings.from_connection(host, extras)
+        self._builder = RequestBuilder(self._settings.base_url)
+        self._api_key = api_key
+
+    @property
+    def settings(self) -> ClientSettings:
+        if self._settings is None:
+            self._load_connection()
+        assert self._settings is not None
+        return self._settings
+
+    @property
+    def builder(self) -> RequestBuilder:
+        if self._builder is None:
+            self._load_connection()
+        assert self._builder is not None
+        return self._builder
+
+    def _load_connection(self) -> None:
+        try:
+            conn = self.get_connection(self.planet_conn_id)
+        except AirflowNotFoundException:
+            if not self._env_key_fallback():
+                raise
+            return
+        self._configure(conn.password, conn.host, conn.extra_dejson)
+
+    def _env_key_fallback(self) -> bool:
+        """Without a ``planet_default`` connection, ``PL_API_KEY`` alone is enough (Planet's defaults)."""
+        if self.planet_conn_id != self.default_conn_name or not os.environ.get(API_KEY_ENV, "").strip():
+            return False
+        self.log.info("No %r connection; using %s and Planet's defaults", self.planet_conn_id, API_KEY_ENV)
+        self._configure(None, None, {})
+        return True
+
+    def _pace_seconds(self, endpoint: Endpoint) -> float:
+        rate = self.settings.rate_for(endpoint)
+        if rate is None:
+            return 0.0
+        assert self._api_key is not None
+        return self.limiter.reserve(rate_bucket(self._api_key, self.settings, endpoint), rate)
+
+    def order_api_url(self, order_id: str) -> str:
+        """The order's URL on the API (for links and XCom)."""
+        return self.builder.order_url(order_id)
+
+    def _log_retry(self, request: ApiRequest, state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log.warning(
+            "%s failed (%s); retry %d of %d in %.1f s",
+            request.describe(),
+            error,
+            state.attempt_number,
+            self.settings.max_retries,
+            wait,
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} planet_conn_id={self.planet_conn_id!r}>"
+
+
+def _connection_error(request: ApiRequest, error: Exception, *, request_sent: bool) -> PlanetConnectionError:
+    # Only the exception's class and the path: transport messages can quote whole URLs, and
+    # download URLs carry signed tokens in their query strings.
+    reason = type(error).__name__
+    root = error
+    while root.__cause__ is not None or root.__context__ is not None:
+        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    if isinstance(root, OSError) and root.strerror:
+        reason += f" ({root.strerror})"
+    elif root is not error:
+        reason += f" ({type(root).__name__})"
+    stage = "after sending the request" if request_sent else "before the request was sent"
+    return PlanetConnectionError(
+        f"{request.describe()} failed {stage}: {reason}",
+        request_sent=request_sent,
+        operation=request.operation,
+        method=request.method,
+        path=request.path,
+    )
+
+
+def _requests_error_sent(error: requests.RequestException) -> bool:
+    """Whether a ``requests`` failure may have happened after the request reached the server."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    if isinstance(error, requests.ConnectionError):
+        # urllib3 wraps "could not connect" (refused, DNS) in NewConnectionError.
+        text = repr(error.args[0]) if error.args else ""
+        return not any(s in text for s in ("NewConnectionError", "NameResolutionError", "ConnectTimeout"))
+    return True
+
+
+class PlanetOrdersHook(_PlanetHookBase):
+    """
+    Calls every Planet Orders API v2 endpoint, with retries, rate limiting and paging.
+
+    The API key is the ``planet`` connection's password (or ``PL_API_KEY`` when it has none), sent
+    as HTTP Basic user name; ``host`` overrides the base URL. Each method returns the API's
+    decoded JSON, or raises a :class:`~airflow_provider_planet_orders.exceptions.PlanetOrdersError`.
+
+    :param planet_conn_id: The ``planet`` connection to use.
+    """
+
+    def __init__(self, planet_conn_id: str = _PlanetHookBase.default_conn_name, **kwargs: Any) -> None:
+        super().__init__(planet_conn_id, **kwargs)
+        self._session: requests.Session | None = None
+        # Tests replace this to run retries without waiting.
+        self.sleep = time.sleep
+
+    # -- connection and transport ---------------------------------------------------------------
+
+    def get_conn(self) -> requests.Session:
+        """The hook's ``requests.Session``: keep-alive across calls, authenticated with the key."""
+        if self._session is None:
+            self.builder  # noqa: B018 - loads the connection, key and settings
+            assert self._api_key is not None
+            session = requests.Session()
+            session.auth = HTTPBasicAuth(self._api_key, "")
+            session.headers["User-Agent"] = USER_AGENT
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> PlanetOrdersHook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, request: ApiRequest, *, stream: bool = False) -> requests.Response:
+        """One attempt: pace, send, translate transport errors. No retries here."""
+        session = self.get_conn()
+        wait = self._pace_seconds(request.endpoint)
+        if wait > 0:
+            self.sleep(wait)
+        try:
+            return session.request(
+                request.method,
+                request.url,
+                params=list(request.params) or None,
+                json=request.json,
+                headers=dict(request.headers),
+                timeout=self.settings.timeout,
+                stream=stream,
+            )
+        except requests.RequestException as err:
+            if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+                raise PlanetConfigurationError(f"{request.describe()}: invalid URL") from None
+            raise _connection_error(request, err, request_sent=_requests_error_sent(err)) from err
+
+    def _attempt(self, request: ApiRequest) -> Any:
+        response = self._send(request)
+        try:
+            content = response.content
+        except requests.RequestException as err:
+            raise _connection_error(request, err, request_sent=True) from err
+        return interpret(request, response.status_code, response.headers, content)
+
+    def call(self, request: ApiRequest) -> Any:
+        """Send ``request`` with the retry policy; return the decoded JSON."""
+        retrying = tenacity.Retrying(
+            sleep=self.sleep,
+            before_sleep=lambda state: self._log_retry(request, state),
+            **self.settings.retry_policy().tenacity_kwargs(request),
+        )
+        try:
+            return retrying(self._attempt, request)
+        except PlanetOrdersError as err:
+            final = final_error(request, err)
+            if final is err:
+                raise
+            raise final from err
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    def create_order(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """
+        Submit an order request; return the new order (state ``queued``).
+
+        Not retried once the request may have reached Planet: such failures raise
+        :class:`~airflow_provider_planet_orders.exceptions.PlanetOrderMaybeCreatedError`.
+        """
+        api_request = self.builder.create_order(request)
+        return expect_object(api_request, self.call(api_request))
+
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        api_request = self.builder.get_order(order_id)
+        return expect_object(api_request, self.call(api_request))
+
+    def cancel_order(self, order_id: str) -> dict[str, Any]:
+        """Cancel a queued order; a running or finished one raises ``PlanetConflictError`` (409)."""
+        api_request = self.builder.cancel_order(order_id)
+        return expect_object(api_request, self.call(api_request))
+
+    def cancel_orders(self, order_ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """Bulk cancel 1 to 10,000 orders, or with ``None`` every queued order of the key."""
+        api_request = self.builder.cancel_orders(order_ids)
+        return expect_object(api_request, self.call(api_request))
+
+    def get_order_stats(self) -> dict[str, Any]:
+        """Queued and running order counts for the key's user and organization."""
+        api_request = self.builder.get_order_stats()
+        return expect_object(api_request, self.call(api_request))
+
+    def list_orders(
+        self,
+        *,
+        state: str | Sequence[str] | None = None,
+        source_type: str | Sequence[str] | None = None,
+        name: str | None = None,
+        name_contains: str | None = None,
+        created_on: TimeFilter | None = None,
+        last_modified: TimeFilter | None = None,
+        hosting: bool | None = None,
+        sort_by: str | Sequence[str] | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """
+        Yield orders lazily, page by page, following ``_links.next``.
+
+        Arguments are checked when called, before the first request. ``state`` and
+        ``source_type`` take one value or several (ORed). ``created_on`` and ``last_modified``
+        take a datetime, a ``(start, end)`` pair with ``None`` for an open end, or Planet's
+        string form. ``limit`` stops after that many orders.
+        """
+        listing = Listing(
+            self.builder,
+            self.builder.list_orders(
+                state=state,
+                source_type=source_type,
+                name=name,
+                name_contains=name_contains,
+                created_on=created_on,
+                last_modified=last_modified,
+                hosting=hosting,
+                sort_by=sort_by,
+                page_size=page_size,
+            ),
+            check_limit(limit),
+        )
+        return self._pages(listing)
+
+    def _pages(self, listing: Listing) -> Iterator[dict[str, Any]]:
+        while listing.request is not None:
+            yield from listing.accept(self.call(listing.request))
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Make one cheap authenticated call (order stats) and say whether the key works."""
+        try:
+            stats = self.get_order_stats()
+        except PlanetOrdersError as err:
+            return False, str(err)
+        user = stats.get("user", {}) if isinstance(stats, dict) else {}
+        return True, (
+            f"Connected to the Planet Orders API at {self.settings.base_url}: the key works "
+            f"({user.get('queued_orders', '?')} queued and {user.get('running_orders', '?')} running orders)."
+        )
