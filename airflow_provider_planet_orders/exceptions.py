@@ -70,6 +70,21 @@ class PlanetInvalidInputError(PlanetOrdersError, ValueError):
         self.problem = problem
 
 
+class PlanetInvalidOrderRequestError(PlanetInvalidInputError):
+    """
+    An order request failed client-side validation; nothing was sent.
+
+    :attr:`problems` lists every problem as ``(json_path, message)``, for example
+    ``("products[0].item_ids", "must not be empty")``.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {path or '(request)'}: {message}" for path, message in self.problems)
+        count = len(self.problems)
+        super().__init__("order_request", f"{count} problem{'s' if count != 1 else ''}:\n{lines}")
+
+
 class PlanetConfigurationError(PlanetOrdersError, ValueError):
     """The ``planet`` connection, or an environment variable it relies on, is unusable."""
 
@@ -162,6 +177,7 @@ __all__ = [
     "PlanetConflictError",
     "PlanetConnectionError",
     "PlanetInvalidInputError",
+    "PlanetInvalidOrderRequestError",
     "PlanetNotFoundError",
     "PlanetOrderMaybeCreatedError",
     "PlanetOrdersError",
