@@ -51,6 +51,29 @@ def mask_secret(secret: str | dict[str, Any] | None, name: str | None = None) ->
         _mask_secret(secret, name)
 
 
+async def get_async_connection(conn_id: str) -> Any:
+    """
+    Look a connection up without blocking the event loop (triggers run on the triggerer's loop).
+
+    ``common.compat`` picks the Task SDK's async lookup where it is safe, else runs the
+    synchronous one in a worker thread.
+    """
+    from airflow.providers.common.compat.connection import get_async_connection as lookup
+
+    return await lookup(conn_id)
+
+
+async def get_async_extra(conn: Any) -> dict[str, Any]:
+    """A connection's extras as a dict, without a blocking call to the secrets masker on the loop."""
+    helper: Any = _first_attr("get_async_extra_dejson", "airflow.providers.common.compat.connection")
+    if helper is not None:
+        return dict(await helper(conn))
+    # common.compat before 1.21: the synchronous property, off the loop.
+    from asgiref.sync import sync_to_async
+
+    return dict(await sync_to_async(lambda: conn.extra_dejson)())
+
+
 __all__ = [
     "AirflowException",
     "AirflowFailException",
@@ -62,5 +85,7 @@ __all__ = [
     "BaseSensorOperator",
     "TaskDeferred",
     "conf",
+    "get_async_connection",
+    "get_async_extra",
     "mask_secret",
 ]

@@ -83,6 +83,8 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": _modules("hooks", "orders"),
+        "sensors": _modules("sensors", "orders"),
+        "triggers": _modules("triggers", "orders"),
         "connection-types": [
             {
                 "connection-type": "planet",
@@ -96,4 +98,5 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         ],
+        "extra-links": [f"{PACKAGE}.links.PlanetOrderLink"],
     }

@@ -9,17 +9,25 @@ build requests, read responses and decide on retries and pacing through
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import requests
 import tenacity
 from requests.auth import HTTPBasicAuth
 
-from airflow_provider_planet_orders._compat import AirflowNotFoundException, BaseHook, mask_secret
+from airflow_provider_planet_orders._compat import (
+    AirflowNotFoundException,
+    BaseHook,
+    get_async_connection,
+    get_async_extra,
+    mask_secret,
+)
 from airflow_provider_planet_orders.core.api import Endpoint
 from airflow_provider_planet_orders.core.build import USER_AGENT, ApiRequest, RequestBuilder, check_limit
 from airflow_provider_planet_orders.core.policy import (
@@ -27,6 +35,7 @@ from airflow_provider_planet_orders.core.policy import (
     ClientSettings,
     RateLimiter,
     final_error,
+    key_fingerprint,
     rate_bucket,
 )
 from airflow_provider_planet_orders.core.responses import Listing, expect_object, interpret
@@ -38,6 +47,8 @@ from airflow_provider_planet_orders.exceptions import (
 from airflow_provider_planet_orders.get_provider_info import UI_FIELD_BEHAVIOUR
 
 if TYPE_CHECKING:
+    import httpx
+
     from airflow_provider_planet_orders.core.build import TimeFilter
 
 API_KEY_ENV = "PL_API_KEY"
@@ -338,3 +349,193 @@ class PlanetOrdersHook(_PlanetHookBase):
             f"Connected to the Planet Orders API at {self.settings.base_url}: the key works "
             f"({user.get('queued_orders', '?')} queued and {user.get('running_orders', '?')} running orders)."
         )
+
+
+class _SharedAsyncClients:
+    """
+    One ``httpx.AsyncClient`` per event loop and (key, base URL, timeouts), shared by async hooks.
+
+    A triggerer runs hundreds of triggers on one loop; a client each would mean as many connection
+    pools and TLS contexts. Clients are reference-counted and closed when their last hook closes.
+    """
+
+    def __init__(self) -> None:
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[tuple[Any, ...], list[Any]]
+        ] = weakref.WeakKeyDictionary()
+
+    def acquire(self, key: tuple[Any, ...], factory: Any) -> httpx.AsyncClient:
+        per_loop = self._clients.setdefault(asyncio.get_running_loop(), {})
+        entry = per_loop.get(key)
+        if entry is None or entry[0].is_closed:
+            entry = per_loop[key] = [factory(), 0]
+        entry[1] += 1
+        return entry[0]
+
+    async def release(self, key: tuple[Any, ...]) -> None:
+        per_loop = self._clients.get(asyncio.get_running_loop(), {})
+        entry = per_loop.get(key)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del per_loop[key]
+            await entry[0].aclose()
+
+
+_ASYNC_CLIENTS = _SharedAsyncClients()
+
+
+def _httpx_error_sent(error: Exception) -> bool:
+    import httpx
+
+    return not isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+class PlanetOrdersAsyncHook(_PlanetHookBase):
+    """
+    The asynchronous twin of :class:`PlanetOrdersHook`, for triggers (``httpx``).
+
+    Same connection, errors, retry policy and rate limits (the limiter is shared with the sync hook
+    and never blocks the loop); the connection is looked up without blocking the event loop.
+    Close it with :meth:`aclose` or use it as an async context manager.
+    """
+
+    def __init__(self, planet_conn_id: str = _PlanetHookBase.default_conn_name, **kwargs: Any) -> None:
+        super().__init__(planet_conn_id, **kwargs)
+        self._client: httpx.AsyncClient | None = None
+        self._client_key: tuple[Any, ...] | None = None
+        # Tests replace this to run retries without waiting.
+        self.sleep = asyncio.sleep
+
+    async def _aload_connection(self) -> None:
+        if self._settings is not None:
+            return
+        try:
+            conn = await get_async_connection(self.planet_conn_id)
+        except AirflowNotFoundException:
+            if not self._env_key_fallback():
+                raise
+            return
+        self._configure(conn.password, conn.host, await get_async_extra(conn))
+
+    async def get_async_conn(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` this hook sends with (shared on the loop, see above)."""
+        if self._client is None:
+            await self._aload_connection()
+            settings, api_key = self.settings, self._api_key
+            assert api_key is not None
+            key = (key_fingerprint(api_key), settings.base_url, settings.timeout)
+
+            def factory() -> httpx.AsyncClient:
+                import httpx
+
+                return httpx.AsyncClient(
+                    auth=httpx.BasicAuth(api_key, ""),
+                    headers={"User-Agent": USER_AGENT},
+                    timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+                    limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+                )
+
+            self._client = _ASYNC_CLIENTS.acquire(key, factory)
+            self._client_key = key
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._client_key is not None:
+            self._client = None
+            await _ASYNC_CLIENTS.release(self._client_key)
+
+    async def __aenter__(self) -> PlanetOrdersAsyncHook:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _attempt(self, request: ApiRequest) -> Any:
+        import httpx
+
+        client = await self.get_async_conn()
+        wait = self._pace_seconds(request.endpoint)
+        if wait > 0:
+            await self.sleep(wait)
+        try:
+            response = await client.request(
+                request.method,
+                request.url,
+                params=list(request.params) or None,
+                json=request.json,
+                headers=dict(request.headers),
+            )
+        except httpx.InvalidURL:
+            raise PlanetConfigurationError(f"{request.describe()}: invalid URL") from None
+        except httpx.HTTPError as err:
+            raise _connection_error(request, err, request_sent=_httpx_error_sent(err)) from err
+        return interpret(request, response.status_code, response.headers, response.content)
+
+    async def call(self, request: ApiRequest) -> Any:
+        """Send ``request`` with the retry policy; return the decoded JSON."""
+        await self._aload_connection()
+        retrying = tenacity.AsyncRetrying(
+            sleep=self.sleep,
+            before_sleep=lambda state: self._log_retry(request, state),
+            **self.settings.retry_policy().tenacity_kwargs(request),
+        )
+        try:
+            return await retrying(self._attempt, request)
+        except PlanetOrdersError as err:
+            final = final_error(request, err)
+            if final is err:
+                raise
+            raise final from err
+
+    async def _builder_async(self) -> RequestBuilder:
+        await self._aload_connection()
+        return self.builder
+
+    async def get_order(self, order_id: str) -> dict[str, Any]:
+        api_request = (await self._builder_async()).get_order(order_id)
+        return expect_object(api_request, await self.call(api_request))
+
+    async def cancel_order(self, order_id: str) -> dict[str, Any]:
+        api_request = (await self._builder_async()).cancel_order(order_id)
+        return expect_object(api_request, await self.call(api_request))
+
+    async def get_order_stats(self) -> dict[str, Any]:
+        api_request = (await self._builder_async()).get_order_stats()
+        return expect_object(api_request, await self.call(api_request))
+
+    async def list_orders(
+        self,
+        *,
+        state: str | Sequence[str] | None = None,
+        source_type: str | Sequence[str] | None = None,
+        name: str | None = None,
+        name_contains: str | None = None,
+        created_on: TimeFilter | None = None,
+        last_modified: TimeFilter | None = None,
+        hosting: bool | None = None,
+        sort_by: str | Sequence[str] | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield orders lazily, page by page; the filters are those of the sync hook."""
+        builder = await self._builder_async()
+        listing = Listing(
+            builder,
+            builder.list_orders(
+                state=state,
+                source_type=source_type,
+                name=name,
+                name_contains=name_contains,
+                created_on=created_on,
+                last_modified=last_modified,
+                hosting=hosting,
+                sort_by=sort_by,
+                page_size=page_size,
+            ),
+            check_limit(limit),
+        )
+        while listing.request is not None:
+            for order in listing.accept(await self.call(listing.request)):
+                yield order

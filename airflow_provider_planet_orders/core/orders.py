@@ -1,0 +1,75 @@
+"""
+Reading an order: its state, why it failed, and the small summaries that go to XCom and events.
+
+An order with all its result links can run to hundreds of kilobytes and its links carry signed
+download tokens; XCom values and trigger events get these summaries instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_planet_orders.core.api import TERMINAL_STATES
+
+#: Error hints kept in an event or a message; Planet can send one per item.
+MAX_HINTS = 10
+
+
+def order_state(order: Mapping[str, Any]) -> str:
+    return str(order.get("state", ""))
+
+
+def is_terminal(order: Mapping[str, Any]) -> bool:
+    return order_state(order) in TERMINAL_STATES
+
+
+def error_hints(order: Mapping[str, Any]) -> list[str]:
+    hints = order.get("error_hints") or []
+    return [str(h) for h in hints][:MAX_HINTS] if isinstance(hints, list) else [str(hints)]
+
+
+def result_names(order: Mapping[str, Any]) -> list[str]:
+    links = order.get("_links") or {}
+    results = links.get("results") or [] if isinstance(links, Mapping) else []
+    return [str(r["name"]) for r in results if isinstance(r, Mapping) and "name" in r]
+
+
+def describe_outcome(order: Mapping[str, Any]) -> str:
+    """One line for a log or an exception: state, Planet's last message and its error hints."""
+    text = f"Planet order {order.get('id')} is {order_state(order) or 'in an unknown state'}"
+    if order.get("last_message"):
+        text += f": {order['last_message']}"
+    hints = error_hints(order)
+    if hints:
+        text += f" (error hints: {'; '.join(hints)})"
+    return text
+
+
+def summarize_order(order: Mapping[str, Any]) -> dict[str, Any]:
+    """What downstream tasks need of an order, without its signed download links."""
+    return {
+        "id": order.get("id"),
+        "name": order.get("name"),
+        "state": order.get("state"),
+        "source_type": order.get("source_type", "scenes"),
+        "created_on": order.get("created_on"),
+        "last_modified": order.get("last_modified"),
+        "last_message": order.get("last_message"),
+        "error_hints": error_hints(order),
+        "results": result_names(order),
+    }
+
+
+def order_event(order: Mapping[str, Any]) -> dict[str, Any]:
+    """The trigger event for an order that reached a state the waiter asked for."""
+    state = order_state(order)
+    return {
+        "status": state,
+        "order_id": order.get("id"),
+        "state": state,
+        "message": describe_outcome(order),
+        "last_message": order.get("last_message"),
+        "error_hints": error_hints(order),
+        "last_modified": order.get("last_modified"),
+    }

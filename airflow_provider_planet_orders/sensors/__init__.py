@@ -1,0 +1,3 @@
+"""Sensors: wait for Planet orders."""
+
+from __future__ import annotations

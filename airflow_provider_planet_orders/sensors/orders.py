@@ -1,0 +1,147 @@
+"""
+:class:`PlanetOrderSensor`: waits for an existing order, in poke, reschedule or deferrable mode.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_planet_orders._compat import (
+    AirflowException,
+    AirflowFailException,
+    BaseSensorOperator,
+    conf,
+)
+from airflow_provider_planet_orders.core.api import ORDER_STATES, TERMINAL_STATES
+from airflow_provider_planet_orders.core.orders import describe_outcome, order_state, summarize_order
+from airflow_provider_planet_orders.exceptions import PlanetApiError, PlanetConnectionError, PlanetOrdersError
+from airflow_provider_planet_orders.links import ORDER_ID_KEY, ORDER_URL_KEY, PlanetOrderLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
+
+
+class PlanetOrderSensor(BaseSensorOperator):
+    """
+    Wait for a Planet order to reach a terminal state.
+
+    Succeeds on ``success_states`` and returns the order, trimmed. ``failed`` or ``cancelled``
+    (and ``partial`` unless accepted) fail the task with Planet's ``last_message`` and
+    ``error_hints``, without retries. The sensor's ``timeout``, ``soft_fail`` and modes apply as
+    for any sensor; in deferrable mode the wait runs in the triggerer.
+
+    :param order_id: The order to wait for (templated).
+    :param planet_conn_id: The ``planet`` connection.
+    :param success_states: States that count as success; ``("success",)`` by default.
+    :param accept_partial: Also accept ``partial`` (some products were unavailable), with a warning.
+    :param deferrable: Wait in the triggerer. Defaults to ``[operators] default_deferrable``.
+    """
+
+    template_fields: Sequence[str] = ("order_id",)
+    operator_extra_links = (PlanetOrderLink(),)
+
+    def __init__(
+        self,
+        *,
+        order_id: str,
+        planet_conn_id: str = "planet_default",
+        success_states: Iterable[str] = ("success",),
+        accept_partial: bool = False,
+        deferrable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.order_id = order_id
+        self.planet_conn_id = planet_conn_id
+        states = set(success_states) | ({"partial"} if accept_partial else set())
+        if not states or not states <= TERMINAL_STATES:
+            raise ValueError(
+                f"success_states must be terminal order states ({', '.join(sorted(TERMINAL_STATES))}), "
+                f"got {sorted(states)}"
+            )
+        self.success_states = sorted(states)
+        self.accept_partial = "partial" in states
+        if deferrable is None:
+            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
+        self.deferrable = deferrable
+
+    @cached_property
+    def hook(self) -> PlanetOrdersHook:
+        from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
+
+        return PlanetOrdersHook(planet_conn_id=self.planet_conn_id)
+
+    def _check(self, order: dict[str, Any]) -> bool:
+        state = order_state(order)
+        if state in self.success_states:
+            if state == "partial":
+                self.log.warning(
+                    "%s: accepted as success, but some products were unavailable", describe_outcome(order)
+                )
+            return True
+        if state in TERMINAL_STATES:
+            raise AirflowFailException(describe_outcome(order))
+        if state not in ORDER_STATES:
+            raise AirflowException(f"Planet order {self.order_id} is in an unknown state {state!r}")
+        self.log.info("Planet order %s is %s", self.order_id, state)
+        return False
+
+    def poke(self, context: Context) -> Any:
+        try:
+            order = self.hook.get_order(self.order_id)
+        except PlanetOrdersError as err:
+            if isinstance(err, PlanetConnectionError) or (
+                isinstance(err, PlanetApiError) and (err.status == 429 or (err.status or 0) >= 500)
+            ):
+                self.log.warning("Could not read order %s (%s); will look again", self.order_id, err)
+                return False
+            raise
+        if not self._check(order):
+            return False
+        from airflow.providers.common.compat.sdk import PokeReturnValue
+
+        return PokeReturnValue(is_done=True, xcom_value=summarize_order(order))
+
+    def execute(self, context: Context) -> Any:
+        ti = context["ti"]
+        ti.xcom_push(key=ORDER_ID_KEY, value=self.order_id)
+        ti.xcom_push(key=ORDER_URL_KEY, value=self.hook.order_api_url(self.order_id))
+        if not self.deferrable:
+            return super().execute(context)
+        # One look first: an order that is already finished needs no trip through the triggerer.
+        done = self.poke(context)
+        if done:
+            return done.xcom_value
+        from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
+
+        self.defer(
+            trigger=PlanetOrderTrigger(
+                order_id=self.order_id,
+                planet_conn_id=self.planet_conn_id,
+                poll_interval=self.poke_interval,
+                deadline=time.time() + self.timeout,
+                end_states=sorted(TERMINAL_STATES),
+            ),
+            method_name="execute_complete",
+        )
+        return None  # not reached: defer() raises
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        from airflow.providers.common.compat.sdk import AirflowSensorTimeout
+
+        status = event.get("status")
+        if status == "timeout":
+            # Raised as the sensor's own timeout, so that soft_fail turns it into a skip.
+            raise AirflowSensorTimeout(event.get("message"))
+        if status in self.success_states:
+            order = self.hook.get_order(self.order_id)
+            self._check(order)
+            return summarize_order(order)
+        if status in TERMINAL_STATES:
+            raise AirflowFailException(event.get("message"))
+        raise AirflowException(event.get("message") or f"Waiting for Planet order {self.order_id} failed")
