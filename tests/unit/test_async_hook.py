@@ -79,7 +79,9 @@ async def test_get_order_stats(ahook, api) -> None:
 
 async def test_list_orders_pages_and_filters(ahook, api) -> None:
     api.get(ORDERS, params={"page_marker": "2"}).respond(json={"orders": [order("b")]})
-    first = api.get(ORDERS).respond(json={"_links": {"next": f"{ORDERS}?page_marker=2"}, "orders": [order("a")]})
+    first = api.get(ORDERS).respond(
+        json={"_links": {"next": f"{ORDERS}?page_marker=2"}, "orders": [order("a")]}
+    )
     ids = [o["id"] async for o in ahook.list_orders(state=["queued", "running"], name_contains="x")]
     assert ids == ["a", "b"]
     assert str(first.calls[0].request.url.query, "ascii") == "state=queued&state=running&name__contains=x"

@@ -71,7 +71,7 @@ def test_serialization_round_trip_is_json_safe_and_secret_free() -> None:
 
 @pytest.mark.parametrize("bad", [{"order_id": "x"}, {"order_id": OID, "end_states": ["done"]}])
 def test_bad_arguments_are_refused(bad) -> None:
-    with pytest.raises(ValueError, match="order_id|end_states"):
+    with pytest.raises(ValueError, match=r"order_id|end_states"):
         PlanetOrderTrigger(**bad)
 
 
