@@ -268,5 +268,11 @@ class RequestBuilder:
         """A following page: ``_links.next`` already carries every parameter."""
         return ApiRequest(Endpoint.LIST, "GET", next_url)
 
-    def download(self, location: str) -> ApiRequest:
-        return ApiRequest(Endpoint.DOWNLOAD, "GET", location)
+    def download(self, location: str, offset: int = 0) -> ApiRequest:
+        """A result file, from byte ``offset`` on (a Range request) to resume a partial download."""
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        return ApiRequest(Endpoint.DOWNLOAD, "GET", location, headers=headers)
+
+    def is_api_host(self, url: str) -> bool:
+        """Whether ``url`` is on the API's own host, the only one our credentials are sent to."""
+        return urlsplit(url).netloc == urlsplit(self.base_url).netloc

@@ -38,7 +38,7 @@ from airflow_provider_planet_orders.core.policy import (
     key_fingerprint,
     rate_bucket,
 )
-from airflow_provider_planet_orders.core.responses import Listing, expect_object, interpret
+from airflow_provider_planet_orders.core.responses import Listing, error_for, expect_object, interpret
 from airflow_provider_planet_orders.exceptions import (
     PlanetConfigurationError,
     PlanetConnectionError,
@@ -168,6 +168,10 @@ def _connection_error(request: ApiRequest, error: Exception, *, request_sent: bo
     )
 
 
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
+
+
 def _requests_error_sent(error: requests.RequestException) -> bool:
     """Whether a ``requests`` failure may have happened after the request reached the server."""
     if isinstance(error, requests.ConnectTimeout):
@@ -223,6 +227,8 @@ class PlanetOrdersHook(_PlanetHookBase):
     def _send(self, request: ApiRequest, *, stream: bool = False) -> requests.Response:
         """One attempt: pace, send, translate transport errors. No retries here."""
         session = self.get_conn()
+        # Result links may point at another host (a CDN, a bucket): the key goes to Planet only.
+        auth = None if self.builder.is_api_host(request.url) else _no_auth
         wait = self._pace_seconds(request.endpoint)
         if wait > 0:
             self.sleep(wait)
@@ -235,6 +241,7 @@ class PlanetOrdersHook(_PlanetHookBase):
                 headers=dict(request.headers),
                 timeout=self.settings.timeout,
                 stream=stream,
+                auth=auth,
             )
         except requests.RequestException as err:
             if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
@@ -248,6 +255,35 @@ class PlanetOrdersHook(_PlanetHookBase):
         except requests.RequestException as err:
             raise _connection_error(request, err, request_sent=True) from err
         return interpret(request, response.status_code, response.headers, content)
+
+    def open_download(self, location: str, offset: int = 0) -> requests.Response:
+        """
+        Start streaming a result file from byte ``offset``: one attempt, paced at the download limit.
+
+        Not retried here: resuming a broken stream is the caller's job (it knows how many bytes it
+        kept). Error statuses raise the mapped error, carrying ``Retry-After``. Close the response.
+        """
+        request = self.builder.download(location, offset)
+        response = self._send(request, stream=True)
+        if not 200 <= response.status_code < 300:
+            try:
+                content = response.raw.read(4096, decode_content=True) or b""
+            except Exception:  # the body of an error is only a nicety
+                content = b""
+            finally:
+                response.close()
+            raise error_for(request, response.status_code, response.headers, content)
+        return response
+
+    def iter_download(self, response: requests.Response, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Yield a download's bytes; a connection broken mid-file raises ``PlanetConnectionError``."""
+        request = self.builder.download(response.url)
+        try:
+            yield from response.iter_content(chunk_size)
+        except requests.RequestException as err:
+            raise _connection_error(request, err, request_sent=True) from err
+        finally:
+            response.close()
 
     def call(self, request: ApiRequest) -> Any:
         """Send ``request`` with the retry policy; return the decoded JSON."""

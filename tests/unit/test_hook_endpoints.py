@@ -254,3 +254,33 @@ def test_repeated_next_link_stops_with_an_error(hook, api) -> None:
         seen.extend(hook.list_orders())
     assert len(seen) == 1  # the orders of the first page were delivered before the loop was seen
     assert len(api.calls) == 2
+
+
+# -- downloads ----------------------------------------------------------------------------------
+
+
+def test_open_download_streams_with_range_and_keeps_the_key_at_home(hook, api) -> None:
+    on_api = f"{BASE_URL}/compute/ops/download/?token=t1"
+    elsewhere = "https://cdn.example.com/file.tif?sig=abc"
+    api.get(on_api, body=b"0123456789", status=206, match=[matchers.header_matcher({"Range": "bytes=4-"})])
+    api.get(elsewhere, body=b"abc")
+    response = hook.open_download(on_api, offset=4)
+    assert b"".join(hook.iter_download(response, chunk_size=3)) == b"0123456789"
+    assert "Authorization" in api.calls[0].request.headers
+    assert b"".join(hook.iter_download(hook.open_download(elsewhere))) == b"abc"
+    assert "Authorization" not in api.calls[1].request.headers
+    assert "Range" not in api.calls[1].request.headers
+
+
+def test_open_download_maps_error_statuses(hook, api) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetAuthError, PlanetRateLimitError
+
+    link = f"{BASE_URL}/compute/ops/download/?token=t1"
+    api.get(link, status=401, json={"message": "token expired"})
+    api.get(link, status=429, headers={"Retry-After": "3"})
+    with pytest.raises(PlanetAuthError, match="token expired"):
+        hook.open_download(link)
+    with pytest.raises(PlanetRateLimitError) as info:
+        hook.open_download(link)
+    assert info.value.retry_after == 3
+    assert "token" not in str(info.value).replace("token expired", "")
