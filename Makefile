@@ -6,7 +6,7 @@ AIRFLOW_VERSION ?= 3.3.2
 OLDEST_AIRFLOW_VERSION ?= 3.0.6
 VENV ?= .venv
 OLDEST_VENV ?= .venv-oldest
-EXTRAS ?= test,lint
+EXTRAS ?= test,lint,docs
 
 CONSTRAINTS = constraints/airflow-$(AIRFLOW_VERSION).txt
 OLDEST_CONSTRAINTS = constraints/airflow-$(OLDEST_AIRFLOW_VERSION).txt
@@ -14,11 +14,12 @@ OLDEST_CONSTRAINTS = constraints/airflow-$(OLDEST_AIRFLOW_VERSION).txt
 # Keep Airflow's own state out of the user's home while testing.
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: help venv test test-oldest lint unit constraints clean
+.PHONY: help venv test test-oldest lint unit docs constraints clean
 
 help:
 	@echo "make test         lint, type-check and run the test suite (newest Airflow $(AIRFLOW_VERSION))"
 	@echo "make test-oldest  run the tests against the oldest supported Airflow ($(OLDEST_AIRFLOW_VERSION))"
+	@echo "make docs         build the documentation site (warnings are errors)"
 	@echo "make constraints  re-resolve and pin every dependency (needs the package index)"
 
 # $(call install,venv,airflow version,constraints file,extras)
@@ -49,6 +50,11 @@ unit: $(VENV)/.installed
 
 test: lint unit
 
+# The documentation site, warnings as errors: a broken reference fails the build.
+docs: $(VENV)/.installed
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "Docs: docs/_build/html/index.html"
+
 test-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/pytest -m "not e2e"
 
@@ -57,7 +63,7 @@ constraints:
 	@set -e; for v in $(AIRFLOW_VERSION) $(OLDEST_AIRFLOW_VERSION); do \
 		d=$$(mktemp -d); $(PYTHON) -m venv $$d; \
 		$$d/bin/python -m pip install -q --upgrade pip && \
-		$$d/bin/python -m pip install -q -e ".[test,lint]" "apache-airflow==$$v" 2>&1 | grep -v '^WARNING: Location' || true; \
+		$$d/bin/python -m pip install -q -e ".[test,lint,docs]" "apache-airflow==$$v" 2>&1 | grep -v '^WARNING: Location' || true; \
 		$$d/bin/python -c 'import airflow_provider_planet_orders' && \
 		{ echo "# Resolved by 'make constraints' for Airflow $$v on Python $$($$d/bin/python -c 'import platform; print(platform.python_version())')"; \
 		  $$d/bin/python -m pip freeze --all --exclude-editable | grep -v '^-e'; } > constraints/airflow-$$v.txt; \
