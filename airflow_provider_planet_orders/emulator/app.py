@@ -1,0 +1,658 @@
+"""
+The FastAPI application: Planet's Orders API paths, downloads, and the ``/_emulator`` controls.
+
+Layers, outermost first:
+
+* :class:`Gateway` (ASGI middleware) serves outages, drops connections on request, and counts
+  every request to a Planet path by endpoint and status.
+* The :func:`caller` dependency authenticates (three forms), rate limits per key and endpoint,
+  and injects errors, latency and drops.
+* Routes do the work through :class:`~airflow_provider_planet_orders.emulator.state.Emulator`.
+
+Routes answer with ``JSONResponse`` directly, not through FastAPI's serialisation: a client polls
+the get-order route, and the emulator must never be the slow side of a benchmark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from airflow_provider_planet_orders import __version__
+from airflow_provider_planet_orders.core.api import (
+    BULK_CANCEL_PATH,
+    MAX_BULK_CANCEL_IDS,
+    ORDERS_PATH,
+    STATS_PATH,
+)
+from airflow_provider_planet_orders.emulator.config import EmulatorConfig
+from airflow_provider_planet_orders.emulator.files import FileSpec, InvalidToken
+from airflow_provider_planet_orders.emulator.listing import ListQuery, ListQueryError
+from airflow_provider_planet_orders.emulator.state import DOWNLOAD_PATH, Emulator, UnknownOrder
+from airflow_provider_planet_orders.emulator.stats import DROPPED
+from airflow_provider_planet_orders.emulator.transport import DropConnection, drop, transport_for
+from airflow_provider_planet_orders.emulator.validation import (
+    OrderRequestInvalid,
+    json_path,
+    validate_order_request,
+)
+from airflow_provider_planet_orders.emulator.webhooks import run_notifier
+
+CONTROL_PREFIX = "/_emulator"
+_DROPPED_FLAG = "planet_emulator.dropped"
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error answer, with Planet's body."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def bad_request(fields: dict[str, list[str]], general: str = "Invalid request") -> ApiError:
+    return ApiError(
+        400,
+        {
+            "field": {name: [{"message": m} for m in messages] for name, messages in fields.items()},
+            "general": [{"message": general}],
+        },
+    )
+
+
+def message(status: int, text: str, headers: dict[str, str] | None = None) -> ApiError:
+    return ApiError(status, {"message": text}, headers)
+
+
+async def _api_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return JSONResponse(error.body, error.status, headers=error.headers)
+
+
+async def _validation_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    fields: dict[str, list[str]] = {}
+    for problem in error.errors():
+        loc = [p for p in problem["loc"] if p not in ("query", "body", "path", "header")]
+        fields.setdefault(json_path(loc) or "request", []).append(problem["msg"])
+    return await _api_error(_, bad_request(fields))
+
+
+async def _http_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    return JSONResponse({"message": error.detail}, error.status_code, headers=error.headers)
+
+
+# --------------------------------------------------------------------------------------------
+# Gateway middleware
+# --------------------------------------------------------------------------------------------
+
+
+def classify(method: str, path: str) -> str:
+    """The endpoint a request to a Planet path is for: the names of the statistics."""
+    if path == ORDERS_PATH:
+        return {"POST": "create", "GET": "list"}.get(method, "other")
+    if path.startswith(ORDERS_PATH + "/"):
+        return {"GET": "get", "PUT": "cancel"}.get(method, "other")
+    if path == BULK_CANCEL_PATH:
+        return "bulk_cancel"
+    if path == STATS_PATH:
+        return "stats"
+    if path.rstrip("/") == DOWNLOAD_PATH.rstrip("/"):
+        return "download"
+    return "other"
+
+
+class Gateway:
+    """Outages, connection drops and request accounting for every path outside ``/_emulator``."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        emulator = self.emulator
+        endpoint = classify(scope["method"], scope["path"])
+        if emulator.in_outage() and transport_for(scope) is not None:
+            emulator.record_fault("outage_drop")
+            emulator.record_request(endpoint, DROPPED)
+            await drop(scope)
+            return
+        status: int | str | None = None
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except DropConnection as instruction:
+            if transport_for(scope) is None:
+                raise
+            emulator.record_fault(instruction.kind)
+            status = DROPPED
+            await drop(scope)
+        finally:
+            if scope.get(_DROPPED_FLAG):
+                status = DROPPED
+            emulator.record_request(endpoint, status if status is not None else DROPPED)
+
+
+# --------------------------------------------------------------------------------------------
+# Authentication, rate limits and faults
+# --------------------------------------------------------------------------------------------
+
+
+def api_key_from(request: Request) -> str | None:
+    """
+    The key from any of Planet's three forms: Basic with the key as user name,
+    ``Authorization: api-key <KEY>``, or the ``api_key`` query parameter.
+    """
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.strip().partition(" ")
+        scheme = scheme.lower()
+        if scheme == "basic":
+            try:
+                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            return decoded.partition(":")[0] or None
+        if scheme == "api-key":
+            return value.strip() or None
+        return None
+    return request.query_params.get("api_key") or None
+
+
+async def admit(request: Request, emulator: Emulator, owner: str, endpoint: str) -> None:
+    """Rate limit, then the faults of ``endpoint``: latency, an error status, or a drop."""
+    retry_after = emulator.take_token(owner, endpoint)
+    if retry_after is not None:
+        raise message(
+            429,
+            f"Too many requests: the {endpoint} rate limit is "
+            f"{emulator.config.rate_limit_per_second[endpoint]:g} per second per API key",
+            {"Retry-After": str(retry_after)},
+        )
+    latency, status, dropped = emulator.decide_faults(endpoint)
+    if latency:
+        await asyncio.sleep(latency)
+    if status is not None:
+        headers = {"Retry-After": "1"} if status == 429 else None
+        raise message(status, f"Injected fault: HTTP {status} (Planet Orders API emulator)", headers)
+    if dropped:
+        raise DropConnection("drop")
+
+
+def caller(endpoint: str) -> Callable[[Request], Awaitable[str]]:
+    """A dependency that admits a request to ``endpoint`` and returns its key's fingerprint."""
+
+    async def dependency(request: Request) -> str:
+        emulator: Emulator = request.app.state.emulator
+        key = api_key_from(request)
+        owner = emulator.authenticate(key)
+        if owner is None:
+            text = "Invalid API key" if key else "Please enter your API key, or email and password."
+            raise message(401, text)
+        await admit(request, emulator, owner, endpoint)
+        return owner
+
+    dependency.__name__ = f"admit_{endpoint}"
+    return dependency
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _order_id(order_id: str) -> str:
+    try:
+        return str(uuid.UUID(order_id))
+    except ValueError:
+        raise bad_request({"order_id": [f"{order_id!r} is not a valid UUID"]}) from None
+
+
+def _not_found(order_id: str) -> ApiError:
+    return message(404, f"Could not load order ID: {order_id}.")
+
+
+# --------------------------------------------------------------------------------------------
+# Downloads
+# --------------------------------------------------------------------------------------------
+
+
+class FileStream(Response):
+    """
+    Streams a generated file (or a slice of it) chunk by chunk, never whole.
+
+    It can drop the connection after ``drop_at`` bytes, or flip the byte at ``corrupt_at``.
+    """
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        spec: FileSpec,
+        owner: str,
+        *,
+        start: int,
+        end: int,
+        status_code: int,
+        headers: dict[str, str],
+        send_body: bool,
+        drop_at: int | None = None,
+        corrupt_at: int | None = None,
+    ) -> None:
+        self.emulator = emulator
+        self.spec = spec
+        self.owner = owner
+        self.start, self.end = start, end
+        self.status_code = status_code
+        self.background = None
+        self.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.send_body = send_body
+        self.drop_at = drop_at
+        self.corrupt_at = corrupt_at
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        if not self.send_body:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        transport = transport_for(scope)
+        sent = 0
+        for chunk in self.spec.chunks(self.start, self.end):
+            if self.drop_at is not None and sent + len(chunk) > self.drop_at:
+                part = chunk[: self.drop_at - sent]
+                await send({"type": "http.response.body", "body": part, "more_body": True})
+                self.emulator.record_bytes(self.owner, len(part))
+                self.emulator.record_fault("download_drop")
+                scope[_DROPPED_FLAG] = True
+                await drop(scope, flush=True)
+                return
+            if self.corrupt_at is not None and sent <= self.corrupt_at < sent + len(chunk):
+                damaged = bytearray(chunk)
+                damaged[self.corrupt_at - sent] ^= 0xFF
+                chunk = bytes(damaged)
+                self.emulator.record_fault("download_corrupt")
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            self.emulator.record_bytes(self.owner, len(chunk))
+            sent += len(chunk)
+            if transport is not None and transport.is_closing():
+                return  # the client went away: stop generating
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        self.emulator.record_download_completed()
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """
+    ``[start, end)`` of a single ``bytes=`` range, or ``None`` to send the whole file.
+
+    Several ranges, or a header that does not parse, get the whole file (RFC 9110 allows it);
+    a range that starts past the end raises 416.
+    """
+    if not header or not header.strip().lower().startswith("bytes="):
+        return None
+    spec = header.strip()[6:].strip()
+    if "," in spec:
+        return None
+    first, sep, last = spec.partition("-")
+    if not sep:
+        return None
+    try:
+        if not first.strip():
+            suffix = int(last)
+            if suffix <= 0:
+                raise _unsatisfiable(size)
+            return max(0, size - suffix), size
+        start = int(first)
+        end = size if not last.strip() else min(size, int(last) + 1)
+    except ValueError:
+        return None
+    if start < 0 or (last.strip() and int(last) < start):
+        return None
+    if start >= size:
+        raise _unsatisfiable(size)
+    return start, end
+
+
+def _unsatisfiable(size: int) -> ApiError:
+    return message(416, "Requested range not satisfiable", {"Content-Range": f"bytes */{size}"})
+
+
+# --------------------------------------------------------------------------------------------
+# Control bodies
+# --------------------------------------------------------------------------------------------
+
+
+class FaultUpdate(BaseModel):
+    """``PUT /_emulator/faults``: the settings to change, for one endpoint or (null) all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: Literal["create", "get", "list", "cancel", "bulk_cancel", "stats", "download"] | None = None
+    error_rate: float | None = Field(default=None, ge=0, le=1)
+    error_statuses: list[int] | None = None
+    latency_ms: float | None = Field(default=None, ge=0)
+    drop_rate: float | None = Field(default=None, ge=0, le=1)
+    create_commit_drop_rate: float | None = Field(default=None, ge=0, le=1)
+    download_drop_rate: float | None = Field(default=None, ge=0, le=1)
+    download_corrupt_rate: float | None = Field(default=None, ge=0, le=1)
+
+
+class Seconds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float = Field(ge=0)
+
+
+class ForcedState(BaseModel):
+    """``PUT /_emulator/orders/{order_id}/state``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["queued", "running", "success", "partial", "failed", "cancelled"]
+    hold: bool = False
+    message: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# The application
+# --------------------------------------------------------------------------------------------
+
+StateFilter = Literal["queued", "running", "failed", "success", "partial", "cancelled"]
+SourceFilter = Literal["scenes", "basemaps", "all"]
+
+
+def create_app(config: EmulatorConfig | None = None) -> FastAPI:
+    """The emulator as an ASGI application, with fresh state. Serve it with uvicorn."""
+    emulator = Emulator(config or EmulatorConfig())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        notifier = asyncio.create_task(run_notifier(emulator))
+        try:
+            yield
+        finally:
+            notifier.cancel()
+            await asyncio.gather(notifier, return_exceptions=True)
+            emulator.loop = None
+
+    app = FastAPI(
+        title="Planet Orders API emulator",
+        version=__version__,
+        description="A local stand-in for Planet's Orders API v2; see docs/emulator.md.",
+        docs_url=f"{CONTROL_PREFIX}/docs",
+        redoc_url=None,
+        openapi_url=f"{CONTROL_PREFIX}/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.emulator = emulator
+    app.add_middleware(Gateway, emulator=emulator)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    _planet_routes(app, emulator)
+    _control_routes(app, emulator)
+    return app
+
+
+def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
+    tags: list[str | Enum] = ["Planet Orders API v2"]
+
+    @app.get(ORDERS_PATH, tags=tags, summary="List orders")
+    async def list_orders(
+        request: Request,
+        owner: Annotated[str, Depends(caller("list"))],
+        state: Annotated[list[StateFilter] | None, Query()] = None,
+        source_type: Annotated[list[SourceFilter] | None, Query()] = None,
+        name: str | None = None,
+        name__contains: str | None = None,
+        created_on: str | None = None,
+        last_modified: str | None = None,
+        hosting: bool | None = None,
+        sort_by: str | None = None,
+        page_size: Annotated[int | None, Query(ge=1)] = None,
+        page_marker: str | None = None,
+        destination_ref: str | None = None,
+        user_id: str | None = None,
+    ) -> Response:
+        try:
+            query = ListQuery.parse(
+                state=list(state) if state else None,
+                source_type=list(source_type) if source_type else None,
+                name=name,
+                name_contains=name__contains,
+                created_on=created_on,
+                last_modified=last_modified,
+                hosting=hosting,
+                destination_ref=destination_ref,
+                sort_by=sort_by,
+                page_size=page_size,
+                page_marker=page_marker,
+            )
+        except ListQueryError as error:
+            raise bad_request({error.field: [error.message]}) from None
+        orders, marker = emulator.list_orders(owner, query, _base_url(request))
+        links: dict[str, str] = {"_self": str(request.url)}
+        if marker is not None:
+            links["next"] = str(request.url.include_query_params(page_marker=marker))
+        return JSONResponse({"_links": links, "orders": orders})
+
+    @app.post(ORDERS_PATH, tags=tags, summary="Create an order", status_code=202)
+    async def create_order(request: Request, owner: Annotated[str, Depends(caller("create"))]) -> Response:
+        try:
+            raw = json.loads(await request.body() or b"null")
+        except ValueError:
+            raise bad_request({}, "The request body is not valid JSON") from None
+        try:
+            order_request = validate_order_request(raw)
+        except OrderRequestInvalid as error:
+            raise ApiError(400, error.body()) from None
+        order = emulator.create_order(owner, order_request, _base_url(request))
+        if emulator.decide_commit_drop():
+            raise DropConnection("create_commit_drop")
+        return JSONResponse(order, 202)
+
+    @app.get(ORDERS_PATH + "/{order_id}", tags=tags, summary="Get an order")
+    async def get_order(
+        order_id: str, request: Request, owner: Annotated[str, Depends(caller("get"))]
+    ) -> Response:
+        order_id = _order_id(order_id)
+        try:
+            return JSONResponse(emulator.get_order(owner, order_id, _base_url(request)))
+        except UnknownOrder:
+            raise _not_found(order_id) from None
+
+    @app.put(ORDERS_PATH + "/{order_id}", tags=tags, summary="Cancel a queued order")
+    async def cancel_order(
+        order_id: str, request: Request, owner: Annotated[str, Depends(caller("cancel"))]
+    ) -> Response:
+        order_id = _order_id(order_id)
+        try:
+            cancelled, order = emulator.cancel_order(owner, order_id, _base_url(request))
+        except UnknownOrder:
+            raise _not_found(order_id) from None
+        if not cancelled:
+            raise message(
+                409,
+                f"Order not in a cancellable state: {order['state']} (only queued orders can be cancelled)",
+            )
+        return JSONResponse(order)
+
+    @app.post(BULK_CANCEL_PATH, tags=tags, summary="Cancel orders in bulk")
+    async def cancel_orders(
+        request: Request, owner: Annotated[str, Depends(caller("bulk_cancel"))]
+    ) -> Response:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise bad_request({}, "The request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise bad_request({"request": ["must be a JSON object"]})
+        ids = body.get("order_ids")
+        if ids is not None:
+            if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BULK_CANCEL_IDS:
+                raise bad_request({"order_ids": [f"must be a list of 1 to {MAX_BULK_CANCEL_IDS} order ids"]})
+            problems = {}
+            for index, value in enumerate(ids):
+                try:
+                    ids[index] = str(uuid.UUID(str(value)))
+                except ValueError:
+                    problems[f"order_ids[{index}]"] = [f"{value!r} is not a valid UUID"]
+            if problems:
+                raise bad_request(problems)
+        return JSONResponse(emulator.cancel_orders(owner, ids))
+
+    @app.get(STATS_PATH, tags=tags, summary="Aggregated order stats")
+    async def order_stats(owner: Annotated[str, Depends(caller("stats"))]) -> Response:
+        return JSONResponse(emulator.order_stats(owner))
+
+    @app.api_route(DOWNLOAD_PATH, methods=["GET", "HEAD"], tags=tags, summary="Download a result file")
+    async def download(request: Request, token: str | None = None) -> Response:
+        if not token:
+            raise message(401, "A download link needs its token")
+        try:
+            claims = emulator.signer.verify(token)
+        except InvalidToken:
+            raise message(401, "Invalid download token") from None
+        if claims.expires < emulator.now():
+            raise message(401, "Download link expired: get the order again for fresh links")
+        try:
+            target = emulator.resolve_download(claims.order_id, claims.index)
+        except UnknownOrder:
+            raise message(404, "File not found") from None
+        await admit(request, emulator, target.owner, "download")
+        spec = target.spec
+        if spec.size < 0:
+            spec = await run_in_threadpool(emulator.manifest_for, target.order)
+        span = parse_range(request.headers.get("range"), spec.size)
+        start, end = span if span is not None else (0, spec.size)
+        headers = {
+            "Content-Type": spec.media_type,
+            "Content-Length": str(end - start),
+            "Content-Disposition": f'attachment; filename="{spec.filename}"',
+            "Accept-Ranges": "bytes",
+        }
+        if span is not None:
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{spec.size}"
+        send_body = request.method != "HEAD"
+        drop_at, corrupt_at = emulator.decide_download_faults(end - start) if send_body else (None, None)
+        return FileStream(
+            emulator,
+            spec,
+            target.owner,
+            start=start,
+            end=end,
+            status_code=206 if span is not None else 200,
+            headers=headers,
+            send_body=send_body,
+            drop_at=drop_at,
+            corrupt_at=corrupt_at,
+        )
+
+
+def _control_routes(app: FastAPI, emulator: Emulator) -> None:
+    tags: list[str | Enum] = ["Emulator controls (no API key)"]
+    prefix = CONTROL_PREFIX
+
+    @app.get(f"{prefix}/stats", tags=tags, summary="Requests, orders, bytes and faults so far")
+    async def stats() -> Response:
+        return JSONResponse(emulator.snapshot())
+
+    @app.get(f"{prefix}/faults", tags=tags, summary="Fault settings per endpoint")
+    async def faults() -> Response:
+        return JSONResponse(emulator.fault_settings())
+
+    @app.put(f"{prefix}/faults", tags=tags, summary="Change fault settings of one or every endpoint")
+    async def set_faults(update: FaultUpdate) -> Response:
+        rates = update.model_dump(exclude_unset=True, exclude={"endpoint"})
+        try:
+            return JSONResponse(emulator.set_faults(update.endpoint, **rates))
+        except ValueError as error:
+            raise bad_request({"faults": [str(error)]}) from None
+
+    @app.delete(f"{prefix}/faults", tags=tags, summary="Every endpoint back to the configured faults")
+    async def clear_faults() -> Response:
+        return JSONResponse(emulator.clear_faults())
+
+    @app.post(f"{prefix}/reset", tags=tags, summary="Forget everything: back to a fresh emulator")
+    async def reset() -> Response:
+        emulator.reset()
+        return JSONResponse({"reset": True, **emulator.clock_info()})
+
+    @app.get(f"{prefix}/clock", tags=tags, summary="The emulator's clock")
+    async def clock() -> Response:
+        return JSONResponse(emulator.clock_info())
+
+    @app.post(f"{prefix}/clock/advance", tags=tags, summary="Move the clock forward")
+    async def advance(body: Seconds) -> Response:
+        emulator.advance(body.seconds)
+        return JSONResponse(emulator.clock_info())
+
+    @app.get(f"{prefix}/outage", tags=tags, summary="Seconds left of the current outage")
+    async def outage_info() -> Response:
+        return JSONResponse({"remaining_seconds": emulator.outage_remaining()})
+
+    @app.post(f"{prefix}/outage", tags=tags, summary="Drop every Planet connection for a while")
+    async def outage(body: Seconds) -> Response:
+        emulator.outage(body.seconds)
+        return JSONResponse({"remaining_seconds": emulator.outage_remaining()})
+
+    @app.put(f"{prefix}/orders/{{order_id}}/state", tags=tags, summary="Put an order in a state")
+    async def force_state(order_id: str, body: ForcedState, request: Request) -> Response:
+        order_id = _order_id(order_id)
+        try:
+            order = emulator.force_state(
+                order_id, body.state, hold=body.hold, message=body.message, base_url=_base_url(request)
+            )
+        except UnknownOrder:
+            raise _not_found(order_id) from None
+        return JSONResponse(order)
+
+    @app.get(f"{prefix}/config", tags=tags, summary="The running configuration")
+    async def get_config() -> Response:
+        return JSONResponse(emulator.public_config())
+
+    @app.patch(f"{prefix}/config", tags=tags, summary="Change settings of the running emulator")
+    async def patch_config(options: Annotated[dict[str, Any], Body()]) -> Response:
+        try:
+            emulator.configure(**options)
+        except ValueError as error:
+            raise bad_request({"config": [str(error)]}) from None
+        return JSONResponse(emulator.public_config())
+
+    @app.post(f"{prefix}/webhooks/sink", tags=tags, summary="Receive webhooks (for demos and tests)")
+    async def webhook_sink(payload: Annotated[Any, Body()]) -> Response:
+        emulator.receive_webhook(payload)
+        return JSONResponse({"received": True})
+
+    @app.get(f"{prefix}/webhooks/sink", tags=tags, summary="Webhooks received by the sink")
+    async def webhook_sink_contents() -> Response:
+        return JSONResponse({"received": emulator.received_webhooks()})

@@ -1,0 +1,175 @@
+"""
+Order request validation, as the real service does it, with Planet's 400 body.
+
+Pydantic checks the shapes; a few cross-field rules (item count, delivery or hosting, tools per
+source type) follow. Every problem is reported at once, keyed by its JSON path
+(``products[0].item_ids``), in Planet's ``{"field": ..., "general": ...}`` form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from airflow_provider_planet_orders.core.api import MAX_ITEMS_PER_ORDER
+from airflow_provider_planet_orders.emulator.store import CLOUD_TARGETS
+
+SCENE_TOOLS = frozenset(
+    {
+        "harmonize",
+        "coregister",
+        "toar",
+        "clip",
+        "reproject",
+        "bandmath",
+        "composite",
+        "tile",
+        "cloud_filter",
+        "file_format",
+        "merge",
+    }
+)
+BASEMAP_TOOLS = frozenset({"clip", "file_format"})
+
+_NonEmpty = Field(min_length=1)
+
+
+class _Open(BaseModel):
+    """Fields the reference does not pin down are kept and echoed back."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SceneProduct(_Open):
+    item_ids: list[str] = _NonEmpty
+    item_type: str = _NonEmpty
+    product_bundle: str = _NonEmpty
+
+
+class BasemapProduct(_Open):
+    mosaic_name: str = _NonEmpty
+    geometry: dict[str, Any] | None = None
+
+
+class Webhook(_Open):
+    url: str = Field(pattern=r"^https?://\S+$")
+    per_order: bool = True
+
+
+class Notifications(_Open):
+    webhook: Webhook | None = None
+    email: bool | None = None
+
+
+class SentinelHub(_Open):
+    collection_id: str | None = None
+    create_configuration: bool | None = None
+    configuration_id: str | None = None
+
+
+class Hosting(_Open):
+    sentinel_hub: SentinelHub
+
+
+class Delivery(_Open):
+    single_archive: bool | None = None
+    archive_type: str | None = None
+    archive_filename: str | None = None
+    layout: dict[str, Any] | None = None
+
+
+class OrderRequest(_Open):
+    name: str = _NonEmpty
+    subscription_id: int = 0
+    products: list[dict[str, Any]] = _NonEmpty
+    delivery: Delivery | None = None
+    notifications: Notifications | None = None
+    order_type: Literal["full", "partial"] = "full"
+    source_type: Literal["scenes", "basemaps"] = "scenes"
+    tools: list[dict[str, Any]] | None = None
+    metadata: dict[str, Any] | None = None
+    hosting: Hosting | None = None
+
+
+class OrderRequestInvalid(ValueError):
+    """A refused order request, with the body Planet would answer."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+        self.problems = list(problems)
+
+    def body(self) -> dict[str, Any]:
+        fields: dict[str, list[dict[str, str]]] = {}
+        for path, message in self.problems:
+            fields.setdefault(path or "request", []).append({"message": message})
+        return {"field": fields, "general": [{"message": "Unable to accept order"}]}
+
+
+def json_path(loc: Sequence[int | str]) -> str:
+    """``("products", 0, "item_ids")`` -> ``products[0].item_ids``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _pydantic_problems(error: ValidationError, prefix: Sequence[int | str] = ()) -> list[tuple[str, str]]:
+    return [(json_path([*prefix, *e["loc"]]), e["msg"]) for e in error.errors()]
+
+
+def validate_order_request(raw: Any) -> dict[str, Any]:
+    """
+    Return the request to store and echo (defaults filled in), or raise :class:`OrderRequestInvalid`.
+    """
+    if not isinstance(raw, dict):
+        raise OrderRequestInvalid([("", "the order request must be a JSON object")])
+    try:
+        request = OrderRequest.model_validate(raw)
+    except ValidationError as error:
+        raise OrderRequestInvalid(_pydantic_problems(error)) from None
+
+    problems: list[tuple[str, str]] = []
+    product_model = BasemapProduct if request.source_type == "basemaps" else SceneProduct
+    items = 0
+    for index, product in enumerate(request.products):
+        try:
+            checked = product_model.model_validate(product)
+        except ValidationError as error:
+            problems += _pydantic_problems(error, ("products", index))
+            continue
+        items += len(checked.item_ids) if isinstance(checked, SceneProduct) else 1
+    if items > MAX_ITEMS_PER_ORDER:
+        problems.append(("products", f"an order holds at most {MAX_ITEMS_PER_ORDER} items, got {items}"))
+
+    allowed = BASEMAP_TOOLS if request.source_type == "basemaps" else SCENE_TOOLS
+    for index, tool in enumerate(request.tools or []):
+        if len(tool) != 1:
+            problems.append((f"tools[{index}]", "a tool is an object with exactly one tool name as key"))
+            continue
+        ((tool_name, options),) = tool.items()
+        if tool_name not in allowed:
+            problems.append(
+                (
+                    f"tools[{index}]",
+                    f"unknown tool {tool_name!r} for {request.source_type} orders "
+                    f"(known: {', '.join(sorted(allowed))})",
+                )
+            )
+        elif not isinstance(options, dict):
+            problems.append((f"tools[{index}].{tool_name}", "tool options must be an object"))
+
+    targets = sorted(CLOUD_TARGETS & set(raw.get("delivery") or {}))
+    if len(targets) > 1:
+        problems.append(("delivery", f"choose one delivery target, got {', '.join(targets)}"))
+    if raw.get("delivery") and raw.get("hosting"):
+        problems.append(("hosting", "delivery and hosting cannot both be specified"))
+
+    if problems:
+        raise OrderRequestInvalid(problems)
+    echoed = dict(raw)
+    echoed.setdefault("subscription_id", request.subscription_id)
+    echoed.setdefault("order_type", request.order_type)
+    echoed.setdefault("source_type", request.source_type)
+    return echoed
