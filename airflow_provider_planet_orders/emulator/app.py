@@ -95,8 +95,15 @@ async def _validation_error(_: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     fields: dict[str, list[str]] = {}
     for problem in error.errors():
-        loc = [p for p in problem["loc"] if p not in ("query", "body", "path", "header")]
-        fields.setdefault(json_path(loc) or "request", []).append(problem["msg"])
+        loc = list(problem["loc"])
+        if loc[:1] == ["query"]:
+            # A query parameter is named alone, and its value said: "state": "got 'exploded'".
+            field = str(loc[1]) if len(loc) > 1 else "query"
+            text = f"{problem['msg']} (got {problem.get('input')!r})"
+        else:
+            field = json_path([p for p in loc if p not in ("body", "path", "header")]) or "request"
+            text = problem["msg"]
+        fields.setdefault(field, []).append(text)
     return await _api_error(_, bad_request(fields))
 
 

@@ -87,11 +87,28 @@ def millis(epoch: float) -> float:
     return round(epoch, 3)
 
 
+#: The smallest step between two transitions: timestamps are shown to the millisecond, and
+#: ``last_modified`` must change on every transition.
+TICK = 0.001
+
+
 @dataclass
 class Transition:
+    """
+    A state an order enters ``at`` (its ``last_modified`` from then on).
+
+    ``effective`` is set when ``at`` had to be pushed a tick past the previous transition (two
+    changes within one millisecond): the state applies from ``effective``, at once.
+    """
+
     at: float
     state: str
     message: str | None = None
+    effective: float | None = None
+
+    @property
+    def since(self) -> float:
+        return self.at if self.effective is None else self.effective
 
 
 @dataclass
@@ -114,7 +131,7 @@ class Order:
         """The last transition at or before ``now``: the order's state and since when."""
         current = self.transitions[0]
         for transition in self.transitions:
-            if transition.at > now:
+            if transition.since > now:
                 break
             current = transition
         return current
@@ -227,10 +244,11 @@ class OrderStore:
         files, hints = plan_files(order_id, request, file_size)
         end = outcome(request, files, hints)
         created = millis(now)
+        running = max(millis(created + queued_for), millis(created + TICK))
         transitions = [
             Transition(created, "queued"),
-            Transition(millis(created + queued_for), "running"),
-            Transition(millis(created + queued_for + running_for), end),
+            Transition(running, "running"),
+            Transition(max(millis(running + running_for), millis(running + TICK)), end),
         ]
         webhook = ((request.get("notifications") or {}).get("webhook") or {}).get("url")
         order = Order(
@@ -287,15 +305,22 @@ class OrderStore:
             planned_end = outcome(order.request, order.files, order.hints)
         plan = [Transition(at, state, message)]
         if not hold and state == "queued":
-            plan.append(Transition(millis(at + queued_for), "running"))
+            plan.append(Transition(millis(at + max(queued_for, TICK)), "running"))
         if not hold and state in ("queued", "running"):
-            plan.append(Transition(millis(plan[-1].at + running_for), planned_end))
+            plan.append(Transition(millis(plan[-1].at + max(running_for, TICK)), planned_end))
         if state == "failed" and not order.hints:
             order.hints = [message or "Order failed (state forced by the emulator)"]
         self._rewrite(order, now, plan)
 
     def _rewrite(self, order: Order, now: float, plan: list[Transition]) -> None:
-        order.transitions = [t for t in order.transitions if t.at <= now and t.at < plan[0].at] + plan
+        """Replace what has not happened yet by ``plan``, which starts now."""
+        kept = [t for t in order.transitions if t.since <= now]
+        if kept and plan[0].at <= kept[-1].at:
+            shift = millis(kept[-1].at + TICK - plan[0].at)
+            for transition in plan:
+                transition.at = millis(transition.at + shift)
+            plan[0].effective = now
+        order.transitions = kept + plan
         if order.webhook_url:
             order.webhook_sent = False
             self.pending_webhooks.add(order.id)
