@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_planet_orders.core.api import SUCCESS_STATES
-from airflow_provider_planet_orders.core.policy import RetryPolicy
+from airflow_provider_planet_orders.core.policy import RetryPolicy, is_transient
 from airflow_provider_planet_orders.exceptions import (
     PlanetApiError,
     PlanetConnectionError,
@@ -383,7 +383,7 @@ class OrderDownloader:
                     refresh = True
                     refreshes += 1
                     continue
-                if not _transient(err):
+                if not is_transient(err):
                     raise DownloadError(f"{name}: {err}") from err
                 if failures + 1 >= self.max_attempts:
                     raise DownloadRetriesExhaustedError(
@@ -512,12 +512,6 @@ def _expired(link: Mapping[str, Any], margin: float = 5.0) -> bool:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return (when - datetime.now(timezone.utc)).total_seconds() < margin
-
-
-def _transient(error: PlanetOrdersError) -> bool:
-    if isinstance(error, PlanetConnectionError):
-        return True
-    return isinstance(error, PlanetApiError) and (error.status == 429 or (error.status or 0) >= 500)
 
 
 def select(names: Iterable[str], include: Sequence[str]) -> list[str]:

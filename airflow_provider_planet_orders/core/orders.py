@@ -61,6 +61,22 @@ def summarize_order(order: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def compact_order(order: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    The fields of an order that waits and watchers need, as the shared change stream carries them.
+
+    :func:`order_event` gives the same event for an order and for its compact form.
+    """
+    return {
+        "id": order.get("id"),
+        "name": order.get("name"),
+        "state": order.get("state"),
+        "last_modified": order.get("last_modified"),
+        "last_message": order.get("last_message"),
+        "error_hints": error_hints(order),
+    }
+
+
 def order_event(order: Mapping[str, Any]) -> dict[str, Any]:
     """The trigger event for an order that reached a state the waiter asked for."""
     state = order_state(order)

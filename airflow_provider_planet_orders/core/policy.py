@@ -164,6 +164,13 @@ def _rate_limits(value: Any) -> dict[Endpoint, float]:
 # --------------------------------------------------------------------------------------------
 
 
+def is_transient(error: BaseException) -> bool:
+    """Whether an error that outlasted the hook's retries may still go away by waiting longer."""
+    if isinstance(error, PlanetConnectionError):
+        return True
+    return isinstance(error, PlanetApiError) and error.status in RETRYABLE_STATUSES
+
+
 def is_idempotent(request: ApiRequest) -> bool:
     """Whether sending ``request`` twice is harmless. Creating an order is the one that is not."""
     return request.endpoint is not Endpoint.CREATE

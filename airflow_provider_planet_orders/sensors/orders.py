@@ -17,7 +17,8 @@ from airflow_provider_planet_orders._compat import (
 )
 from airflow_provider_planet_orders.core.api import ORDER_STATES, TERMINAL_STATES
 from airflow_provider_planet_orders.core.orders import describe_outcome, order_state, summarize_order
-from airflow_provider_planet_orders.exceptions import PlanetApiError, PlanetConnectionError, PlanetOrdersError
+from airflow_provider_planet_orders.core.policy import is_transient
+from airflow_provider_planet_orders.exceptions import PlanetOrdersError
 from airflow_provider_planet_orders.links import ORDER_ID_KEY, ORDER_URL_KEY, PlanetOrderLink
 
 if TYPE_CHECKING:
@@ -95,9 +96,7 @@ class PlanetOrderSensor(BaseSensorOperator):
         try:
             order = self.hook.get_order(self.order_id)
         except PlanetOrdersError as err:
-            if isinstance(err, PlanetConnectionError) or (
-                isinstance(err, PlanetApiError) and (err.status == 429 or (err.status or 0) >= 500)
-            ):
+            if is_transient(err):
                 self.log.warning("Could not read order %s (%s); will look again", self.order_id, err)
                 return False
             raise

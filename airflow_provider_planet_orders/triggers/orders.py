@@ -1,14 +1,30 @@
 """
-:class:`PlanetOrderTrigger`: waits in the triggerer for a Planet order to reach an end state.
+Triggers that wait in the triggerer for Planet orders.
 
-Operators and the sensor defer to it, so that an hour-long order holds no worker slot.
+:class:`PlanetOrderTrigger` waits for one order; operators and the sensor defer to it, so that an
+hour-long order holds no worker slot. :class:`PlanetOrdersChangedTrigger` fires for every order of
+a key that reaches a state, for event-driven scheduling (``AssetWatcher``).
+
+**One poll for many waits.** Planet allows 3 get-order requests per second per key: a thousand
+waits polling one order each would need 33. On Airflow 3.3+, every trigger of one connection and
+poll interval in a triggerer process shares one poll loop (the triggerer's shared streams): once
+per interval it lists the orders whose ``last_modified`` moved since the previous poll (minus a
+margin for clock skew), one request per 100 changed orders, and every waiter picks its own order
+out of that list. A waiter that joins late, or whose last sighting of its order predates the
+stream's window, first checks its order directly; a slow per-order safety poll catches a change
+the window missed. Where shared streams are absent (older Airflow, ``dag.test``) each trigger
+polls its own order; both paths fire identical events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fnmatch
+import random
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable, Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow.providers.common.compat.triggers import BaseEventTrigger
@@ -16,30 +32,106 @@ from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_planet_orders.core.api import ORDER_STATES, TERMINAL_STATES
 from airflow_provider_planet_orders.core.build import validate_order_id
-from airflow_provider_planet_orders.core.orders import order_event, order_state
-from airflow_provider_planet_orders.exceptions import (
-    PlanetApiError,
-    PlanetConflictError,
-    PlanetConnectionError,
-    PlanetOrdersError,
-)
-
-#: Errors that end a wait; anything else from the API (429, 5xx, network) is waited out.
-_TRANSIENT = (PlanetConnectionError,)
+from airflow_provider_planet_orders.core.orders import compact_order, order_event, order_state
+from airflow_provider_planet_orders.core.policy import is_transient
+from airflow_provider_planet_orders.exceptions import PlanetConflictError, PlanetOrdersError
 
 #: Longest pause between two polls after transient errors.
-_MAX_ERROR_BACKOFF = 300.0
+MAX_ERROR_BACKOFF = 300.0
+#: Seconds subtracted from each listing window, for clock skew between Planet and the triggerer.
+SKEW_MARGIN = 120.0
+#: Default seconds between two direct looks at one order while the shared stream watches it.
+DEFAULT_SAFETY_POLL_INTERVAL = 1800.0
+#: Orders per page of the change listing (Planet's page size).
+CHANGES_PAGE_SIZE = 100
 
 
-def _is_transient(error: PlanetOrdersError) -> bool:
-    if isinstance(error, _TRANSIENT):
-        return True
-    return isinstance(error, PlanetApiError) and (error.status == 429 or (error.status or 0) >= 500)
+def _hook(planet_conn_id: str) -> Any:
+    # Imported here: the hook module brings httpx, which operators must not load at parse time.
+    from airflow_provider_planet_orders.hooks.orders import PlanetOrdersAsyncHook
+
+    return PlanetOrdersAsyncHook(planet_conn_id=planet_conn_id)
 
 
-class PlanetOrderTrigger(BaseEventTrigger):
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+async def poll_order_changes(
+    planet_conn_id: str,
+    poll_interval: float,
+    since: float | None = None,
+    *,
+    margin: float = SKEW_MARGIN,
+    hook_factory: Any = _hook,
+) -> AsyncIterator[dict[str, Any]]:
     """
-    Poll one order until it reaches one of ``end_states`` or ``deadline`` passes; fire one event.
+    Yield, once per ``poll_interval``, the orders of the key whose ``last_modified`` moved.
+
+    Raw events: ``{"kind": "changes", "window_start", "polled_at", "orders": [compact order]}``
+    (``orders`` may be empty: the event is also the subscribers' clock); ``{"kind": "error",
+    "transient": bool, "message", "http_status"}`` when a listing failed. It runs until cancelled.
+
+    :param since: Unix time the first window starts at (before the margin); now by default.
+    """
+    hook = hook_factory(planet_conn_id)
+    window_start = (time.time() if since is None else since) - margin
+    failures = 0
+    try:
+        while True:
+            started = time.time()
+            try:
+                orders = [
+                    compact_order(order)
+                    async for order in hook.list_orders(
+                        last_modified=(_utc(window_start), None),
+                        source_type="all",
+                        sort_by="last_modified ASC",
+                        page_size=CHANGES_PAGE_SIZE,
+                    )
+                ]
+            except PlanetOrdersError as err:
+                transient = is_transient(err)
+                failures += 1
+                yield {
+                    "kind": "error",
+                    "transient": transient,
+                    "message": str(err),
+                    "http_status": getattr(err, "status", None),
+                }
+                await asyncio.sleep(min(MAX_ERROR_BACKOFF, poll_interval * 2 ** min(failures, 8)))
+                continue
+            failures = 0
+            yield {"kind": "changes", "window_start": window_start, "polled_at": started, "orders": orders}
+            window_start = started - margin
+            await asyncio.sleep(max(0.0, poll_interval - (time.time() - started)))
+    finally:
+        await hook.aclose()
+
+
+class _SharedChangesTrigger(BaseEventTrigger):
+    """What every trigger that reads the shared change stream of a connection has in common."""
+
+    planet_conn_id: str
+    poll_interval: float
+
+    def shared_stream_key(self) -> Hashable | None:
+        # Read once by the triggerer (3.3+); equal keys share one poll loop.
+        if not getattr(self, "share_polls", True):
+            return None
+        return ("airflow-provider-planet-orders", "order-changes", self.planet_conn_id, self.poll_interval)
+
+    @classmethod
+    async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+        async for raw in poll_order_changes(
+            kwargs["planet_conn_id"], float(kwargs["poll_interval"]), kwargs.get("last_seen")
+        ):
+            yield raw
+
+
+class PlanetOrderTrigger(_SharedChangesTrigger):
+    """
+    Wait until one order reaches one of ``end_states`` or ``deadline`` passes; fire one event.
 
     The event is small: ``{"status", "order_id", "state", "message", "last_message",
     "error_hints", "last_modified"}``, where ``status`` is the order's state, or ``"timeout"`` or
@@ -52,6 +144,10 @@ class PlanetOrderTrigger(BaseEventTrigger):
     :param deadline: Wall-clock time (Unix seconds) after which the wait ends with ``timeout``.
     :param end_states: States that end the wait; Planet's terminal states by default.
     :param cancel_on_kill: Cancel the order when a user kills the deferred task (Airflow 3.3+).
+    :param last_seen: Unix time the caller last saw the order in a state that does not end the
+        wait; the shared stream covers changes after it without a direct look at the order.
+    :param share_polls: Share one poll loop with the other waits of the connection (3.3+).
+    :param safety_poll_interval: Seconds between direct looks at the order while sharing.
     """
 
     def __init__(
@@ -62,6 +158,9 @@ class PlanetOrderTrigger(BaseEventTrigger):
         deadline: float | None = None,
         end_states: Iterable[str] | None = None,
         cancel_on_kill: bool = False,
+        last_seen: float | None = None,
+        share_polls: bool = True,
+        safety_poll_interval: float = DEFAULT_SAFETY_POLL_INTERVAL,
     ) -> None:
         super().__init__()
         self.order_id = validate_order_id(order_id)
@@ -74,6 +173,10 @@ class PlanetOrderTrigger(BaseEventTrigger):
             raise ValueError(f"end_states must be order states ({', '.join(ORDER_STATES)}), got {states}")
         self.end_states = states
         self.cancel_on_kill = cancel_on_kill
+        self.last_seen = None if last_seen is None else float(last_seen)
+        self.share_polls = share_polls
+        self.safety_poll_interval = float(safety_poll_interval)
+        self._logged_state: str | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -85,74 +188,132 @@ class PlanetOrderTrigger(BaseEventTrigger):
                 "deadline": self.deadline,
                 "end_states": list(self.end_states),
                 "cancel_on_kill": self.cancel_on_kill,
+                "last_seen": self.last_seen,
+                "share_polls": self.share_polls,
+                "safety_poll_interval": self.safety_poll_interval,
             },
         )
 
     def _hook(self) -> Any:
-        # Imported here: the hook module brings httpx, which operators must not load at parse time.
-        from airflow_provider_planet_orders.hooks.orders import PlanetOrdersAsyncHook
+        return _hook(self.planet_conn_id)
 
-        return PlanetOrdersAsyncHook(planet_conn_id=self.planet_conn_id)
+    # -- events -------------------------------------------------------------------------------------
 
-    def _timeout_event(self, state: str | None) -> TriggerEvent:
+    def _timeout_event(self) -> TriggerEvent:
         return TriggerEvent(
             {
                 "status": "timeout",
                 "order_id": self.order_id,
-                "state": state,
+                "state": self._logged_state,
                 "message": f"Planet order {self.order_id} did not reach {', '.join(self.end_states)} "
-                f"before the deadline (last seen {state or 'never'})",
+                f"before the deadline (last seen {self._logged_state or 'never'})",
             }
         )
 
-    def _error_event(self, error: PlanetOrdersError, state: str | None) -> TriggerEvent:
+    def _error_event(self, message: str, http_status: int | None) -> TriggerEvent:
         return TriggerEvent(
             {
                 "status": "error",
                 "order_id": self.order_id,
-                "state": state,
-                "message": str(error),
-                "http_status": getattr(error, "status", None),
+                "state": self._logged_state,
+                "message": message,
+                "http_status": http_status,
             }
         )
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = self._hook()
-        state: str | None = None
-        failures = 0
-        try:
-            while True:
-                if self.deadline is not None and time.time() >= self.deadline:
-                    yield self._timeout_event(state)
-                    return
-                try:
-                    order = await hook.get_order(self.order_id)
-                except PlanetOrdersError as err:
-                    if not _is_transient(err):
-                        yield self._error_event(err, state)
-                        return
-                    failures += 1
-                    pause = min(_MAX_ERROR_BACKOFF, self.poll_interval * 2 ** min(failures, 8))
-                    self.log.warning(
-                        "Polling order %s failed (%s); trying again in %.0f s", self.order_id, err, pause
-                    )
-                    await self._sleep(pause)
-                    continue
-                failures = 0
-                if order_state(order) != state:
-                    state = order_state(order)
-                    self.log.info("Planet order %s is %s", self.order_id, state)
-                if state in self.end_states:
-                    yield TriggerEvent(order_event(order))
-                    return
-                await self._sleep(self.poll_interval)
-        finally:
-            await hook.aclose()
+    def _seen(self, order: dict[str, Any]) -> TriggerEvent | None:
+        """Log a state change once; return the event when the state ends the wait."""
+        state = order_state(order)
+        if state != self._logged_state:
+            self._logged_state = state
+            self.log.info("Planet order %s is %s", self.order_id, state)
+        return TriggerEvent(order_event(order)) if state in self.end_states else None
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and time.time() >= self.deadline
 
     async def _sleep(self, seconds: float) -> None:
         if self.deadline is not None:
             seconds = max(0.0, min(seconds, self.deadline - time.time()))
         await asyncio.sleep(seconds)
+
+    async def _look(self, hook: Any) -> TriggerEvent | None:
+        """One direct look at the order: its event if the wait is over, else ``None``."""
+        try:
+            return self._seen(await hook.get_order(self.order_id))
+        except PlanetOrdersError as err:
+            if is_transient(err):
+                self.log.warning("Looking at order %s failed (%s); will look again", self.order_id, err)
+                return None
+            return self._error_event(str(err), getattr(err, "status", None))
+
+    # -- one poll per order (fallback) ----------------------------------------------------------------
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = self._hook()
+        failures = 0
+        try:
+            while True:
+                if self._past_deadline():
+                    yield self._timeout_event()
+                    return
+                try:
+                    event = self._seen(await hook.get_order(self.order_id))
+                except PlanetOrdersError as err:
+                    if not is_transient(err):
+                        yield self._error_event(str(err), getattr(err, "status", None))
+                        return
+                    failures += 1
+                    pause = min(MAX_ERROR_BACKOFF, self.poll_interval * 2 ** min(failures, 8))
+                    self.log.warning(
+                        "Polling order %s failed (%s); again in %.0f s", self.order_id, err, pause
+                    )
+                    await self._sleep(pause)
+                    continue
+                failures = 0
+                if event is not None:
+                    yield event
+                    return
+                await self._sleep(self.poll_interval)
+        finally:
+            await hook.aclose()
+
+    # -- one poll for every wait of the connection (Airflow 3.3+) ----------------------------------------
+
+    async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        hook = None
+        covered = False
+        # Spread the safety polls of waits that started together.
+        next_safety = time.time() + self.safety_poll_interval * random.uniform(0.5, 1.0)
+        try:
+            async for raw in shared_stream:
+                event: TriggerEvent | None = None
+                kind = raw.get("kind")
+                if kind == "error" and not raw.get("transient"):
+                    event = self._error_event(raw["message"], raw.get("http_status"))
+                elif kind == "changes":
+                    if not covered:
+                        # Changes before this window are not in the stream: unless the caller saw
+                        # the order after the window opened, look at it directly, once.
+                        if self.last_seen is None or self.last_seen < raw["window_start"]:
+                            hook = hook or self._hook()
+                            event = await self._look(hook)
+                        covered = True
+                    mine = next((o for o in raw["orders"] if o.get("id") == self.order_id), None)
+                    if event is None and mine is not None:
+                        event = self._seen(mine)
+                if event is None and time.time() >= next_safety:
+                    next_safety = time.time() + self.safety_poll_interval
+                    hook = hook or self._hook()
+                    event = await self._look(hook)
+                if event is None and self._past_deadline():
+                    event = self._timeout_event()
+                if event is not None:
+                    yield event
+                    return
+        finally:
+            if hook is not None:
+                await hook.aclose()
 
     async def on_kill(self) -> None:
         """Airflow 3.3+: the user killed the deferred task; cancel the order if asked to."""
@@ -168,3 +329,80 @@ class PlanetOrderTrigger(BaseEventTrigger):
             )
         finally:
             await hook.aclose()
+
+
+class PlanetOrdersChangedTrigger(_SharedChangesTrigger):
+    """
+    Fire for every order of the key that reaches one of ``states``; for ``AssetWatcher``.
+
+    "Run this DAG whenever an order whose name matches ``daily-*`` succeeds", including orders
+    placed outside Airflow. It never ends; each event carries the order (compact, no links):
+    ``{"status", "order_id", "state", "name", "message", ...}``. On Airflow 3.3+ it shares the
+    connection's poll loop with the order waits.
+
+    Its first window opens ``SKEW_MARGIN`` seconds before it starts: after a triggerer restart,
+    orders that changed during a longer downtime are not reported (list them with
+    :class:`~airflow_provider_planet_orders.operators.orders.PlanetListOrdersOperator` to catch up).
+
+    :param planet_conn_id: The ``planet`` connection.
+    :param states: States that fire (``["success"]`` by default).
+    :param name_pattern: ``fnmatch`` pattern the order's name must match (``"*"`` for all).
+    :param poll_interval: Seconds between polls.
+    """
+
+    def __init__(
+        self,
+        planet_conn_id: str = "planet_default",
+        states: Iterable[str] = ("success",),
+        name_pattern: str = "*",
+        poll_interval: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self.planet_conn_id = planet_conn_id
+        self.states = sorted(set(states))
+        if not self.states or not set(self.states) <= set(ORDER_STATES):
+            raise ValueError(f"states must be order states ({', '.join(ORDER_STATES)}), got {self.states}")
+        self.name_pattern = name_pattern
+        self.poll_interval = float(poll_interval)
+        self.share_polls = True
+        # Orders already fired for, with the last_modified they fired at (bounded).
+        self._fired: OrderedDict[str, str] = OrderedDict()
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "planet_conn_id": self.planet_conn_id,
+                "states": list(self.states),
+                "name_pattern": self.name_pattern,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    def _events(self, raw: dict[str, Any]) -> list[TriggerEvent]:
+        if raw.get("kind") != "changes":
+            if raw.get("kind") == "error":
+                self.log.warning("Listing orders failed: %s", raw.get("message"))
+            return []
+        events = []
+        for order in raw["orders"]:
+            key = str(order.get("id"))
+            if order_state(order) not in self.states or self._fired.get(key) == order.get("last_modified"):
+                continue
+            if not fnmatch.fnmatchcase(str(order.get("name", "")), self.name_pattern):
+                continue
+            self._fired[key] = str(order.get("last_modified"))
+            while len(self._fired) > 10_000:
+                self._fired.popitem(last=False)
+            events.append(TriggerEvent({**order_event(order), "name": order.get("name")}))
+        return events
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        async for raw in poll_order_changes(self.planet_conn_id, self.poll_interval):
+            for event in self._events(raw):
+                yield event
+
+    async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        async for raw in shared_stream:
+            for event in self._events(raw):
+                yield event

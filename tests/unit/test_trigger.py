@@ -63,6 +63,9 @@ def test_serialization_round_trip_is_json_safe_and_secret_free() -> None:
         "deadline": 1_900_000_000.5,
         "end_states": ["success", "failed"],
         "cancel_on_kill": True,
+        "last_seen": None,
+        "share_polls": True,
+        "safety_poll_interval": 1800.0,
     }
     text = json.dumps(kwargs)
     assert API_KEY not in text
