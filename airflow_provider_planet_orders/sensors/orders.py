@@ -113,6 +113,7 @@ class PlanetOrderSensor(BaseSensorOperator):
         if not self.deferrable:
             return super().execute(context)
         # One look first: an order that is already finished needs no trip through the triggerer.
+        looked_at = time.time()
         done = self.poke(context)
         if done:
             return done.xcom_value
@@ -125,6 +126,7 @@ class PlanetOrderSensor(BaseSensorOperator):
                 poll_interval=self.poke_interval,
                 deadline=time.time() + self.timeout,
                 end_states=sorted(TERMINAL_STATES),
+                last_seen=looked_at,
             ),
             method_name="execute_complete",
         )
