@@ -68,6 +68,7 @@ from airflow_provider_planet_orders.order_request._common import (
     path_sort_key,
     show,
 )
+from airflow_provider_planet_orders.order_request._secrets import SECRET_FIELDS
 
 Problem = tuple[str, str]
 #: A problem relative to where pydantic reports the error: (sub-path parts, message).
@@ -1015,9 +1016,9 @@ class _JsonCheck:
 _CONNECTION_HINT = {name: TARGET_MODELS[name]._connection_fields for name in CONNECTION_TARGETS}
 
 
-def _got(value: Any) -> str:
+def _got(value: Any, field: str | int | None) -> str:
     kind = json_type(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and field not in SECRET_FIELDS:
         return f"{kind} {show(value)}"
     return kind
 
@@ -1041,7 +1042,7 @@ def _message(error: ErrorDetails, loc: list[str | int]) -> str:
         "model_attributes_type": "an object",
     }
     if kind in expected:
-        return f"must be {expected[kind]}, got {_got(value)}"
+        return f"must be {expected[kind]}, got {_got(value, loc[-1] if loc else None)}"
     if kind == "too_short":
         minimum = ctx.get("min_length", 1)
         if minimum == 1:
@@ -1057,7 +1058,7 @@ def _message(error: ErrorDetails, loc: list[str | int]) -> str:
     }
     if kind in bounds:
         words, key = bounds[kind]
-        return f"must be {words} {ctx.get(key)}, got {_got(value)}"
+        return f"must be {words} {ctx.get(key)}, got {_got(value, loc[-1] if loc else None)}"
     text = error["msg"]
     if kind == "value_error" and text.startswith("Value error, "):
         text = text[len("Value error, ") :]
