@@ -82,6 +82,7 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
+        "operators": _modules("operators", "orders", "download"),
         "hooks": _modules("hooks", "orders"),
         "sensors": _modules("sensors", "orders"),
         "triggers": _modules("triggers", "orders"),
