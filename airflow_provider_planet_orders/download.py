@@ -290,8 +290,7 @@ class OrderDownloader:
         manifest_name = f"{self._order_id}/{MANIFEST}"
         if manifest_name not in self._links:
             raise DownloadError(f"Planet order {self._order_id} lists no {MANIFEST} among its results")
-        manifest_bytes = self._with_retries(manifest_name, self._read)
-        files = self._files(manifest_bytes)
+        manifest_bytes, files = self._manifest(manifest_name)
         chosen = [f for f in files if self._wanted(f.name)]
         self.log(
             "Order %s: %d result files, %d chosen (%s)",
@@ -319,12 +318,23 @@ class OrderDownloader:
         progress.report()
         return report
 
-    def _files(self, manifest_bytes: bytes) -> list[ResultFile]:
-        try:
-            manifest = json.loads(manifest_bytes)
-            entries = manifest["files"]
-        except (ValueError, KeyError, TypeError):
-            raise DownloadError(f"{MANIFEST} of order {self._order_id} is not a Planet manifest") from None
+    def _manifest(self, name: str) -> tuple[bytes, list[ResultFile]]:
+        """The manifest's bytes and the files it describes; fetched again if it arrives garbled."""
+        for attempt in range(1, self.max_attempts + 1):
+            content = self._with_retries(name, self._read)
+            try:
+                return content, self._files(json.loads(content)["files"])
+            except (ValueError, KeyError, TypeError):
+                self.log(
+                    "%s of order %s is not a Planet manifest (attempt %d of %d)",
+                    MANIFEST,
+                    self._order_id,
+                    attempt,
+                    self.max_attempts,
+                )
+        raise DownloadRetriesExhaustedError(f"{MANIFEST} of order {self._order_id} is not a Planet manifest")
+
+    def _files(self, entries: list[Any]) -> list[ResultFile]:
         by_path = {e["path"]: e for e in entries if isinstance(e, Mapping) and "path" in e}
         files = []
         for name in sorted(self._links):
