@@ -203,6 +203,8 @@ def scene_product(
     if fallback_bundles is not None:
         if isinstance(fallback_bundles, str):
             bundles += _bundle_names("fallback_bundles", fallback_bundles)
+        elif isinstance(fallback_bundles, Sequence) and not fallback_bundles:
+            pass  # no fallbacks, said explicitly
         else:
             for index, bundle in enumerate(_strings("fallback_bundles", fallback_bundles)):
                 bundles += _bundle_names(f"fallback_bundles[{index}]", bundle)
