@@ -62,6 +62,7 @@ from airflow_provider_planet_orders.order_request._secrets import (
     mask_order_request_secrets,
     redact_order_request,
 )
+from airflow_provider_planet_orders.order_request._templating import protect_planet_placeholders
 
 
 def validate_order_request(request: object) -> None:
@@ -106,6 +107,7 @@ __all__ = [
     "notifications",
     "oracle_cloud_storage",
     "planet_folders",
+    "protect_planet_placeholders",
     "redact_order_request",
     "reproject_tool",
     "resolve_connection_credentials",
