@@ -14,9 +14,10 @@ OLDEST_CONSTRAINTS = constraints/airflow-$(OLDEST_AIRFLOW_VERSION).txt
 # Keep Airflow's own state out of the user's home while testing.
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: help venv test test-oldest lint unit docs constraints clean
+.PHONY: help venv test test-oldest lint unit docs demo constraints clean
 
 help:
+	@echo "make demo         run the recurring-pull example DAG end to end against the local emulator"
 	@echo "make test         lint, type-check and run the test suite (newest Airflow $(AIRFLOW_VERSION))"
 	@echo "make test-oldest  run the tests against the oldest supported Airflow ($(OLDEST_AIRFLOW_VERSION))"
 	@echo "make docs         build the documentation site (warnings are errors)"
@@ -49,6 +50,10 @@ unit: $(VENV)/.installed
 	$(VENV)/bin/pytest
 
 test: lint unit
+
+# The main job, end to end: the emulator, a throwaway Airflow, the recurring-pull DAG.
+demo: $(VENV)/.installed
+	@$(VENV)/bin/python -m tests.e2e.demo
 
 # The documentation site, warnings as errors: a broken reference fails the build.
 docs: $(VENV)/.installed
