@@ -169,6 +169,10 @@ class PlanetOrderRequestWarning(UserWarning):
         self.path = path
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type[PlanetOrderRequestWarning], tuple[str, str]]:
+        # The default rebuilds from the formatted message alone, which __init__ does not take.
+        return (type(self), (self.path, self.problem))
+
 
 def join_path(base: str, *parts: str | int) -> str:
     """``join_path("tools", 2, "clip")`` is ``tools[2].clip``; odd keys are quoted: ``a["b c"]``."""

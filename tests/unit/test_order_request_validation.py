@@ -955,6 +955,14 @@ def test_a_warning_names_its_path_and_points_at_the_caller() -> None:
     assert warning.filename == __file__
 
 
+def test_a_warning_pickles() -> None:
+    import pickle
+
+    warning = PlanetOrderRequestWarning("products[0].item_type", "'X' is not an item type")
+    clone = pickle.loads(pickle.dumps(warning))
+    assert (clone.path, clone.problem, str(clone)) == (warning.path, warning.problem, str(warning))
+
+
 def test_warnings_come_out_even_when_the_request_is_invalid() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
