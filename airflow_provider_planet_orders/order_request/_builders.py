@@ -634,7 +634,7 @@ def encode_service_account_key(key: str | Mapping[str, Any]) -> str:
             raise _bad("credentials", "must be a service-account key (a JSON object)")
         return base64.b64encode(text.encode()).decode()
     try:
-        decoded = json.loads(base64.b64decode(text, validate=True))
+        decoded = json.loads(base64.b64decode("".join(text.split()), validate=True))
     except (binascii.Error, ValueError):
         raise _bad("credentials", "is neither a service-account key JSON nor its base64 encoding") from None
     if not isinstance(decoded, dict):

@@ -152,6 +152,9 @@ KNOWN_PRODUCT_BUNDLES: tuple[str, ...] = (
 )
 
 MAX_ITEMS = MAX_ITEMS_PER_ORDER
+#: Planet's lower limit for zipped orders of these item types (its Orders API overview).
+MAX_ZIPPED_ITEMS = 50
+ZIP_LIMITED_ITEM_TYPES: tuple[str, ...] = ("SkySatCollect", "TanagerScene", "PelicanScene")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -55,11 +55,13 @@ from airflow_provider_planet_orders.order_request._common import (
     KNOWN_PRODUCT_BUNDLES,
     LAYOUT_FORMATS,
     MAX_ITEMS,
+    MAX_ZIPPED_ITEMS,
     ORDER_SOURCE_TYPES,
     ORDER_TYPES,
     REPROJECT_KERNELS,
     TOOL_NAMES,
     TOOLS_BY_SOURCE_TYPE,
+    ZIP_LIMITED_ITEM_TYPES,
     PlanetOrderRequestWarning,
     did_you_mean,
     join_path,
@@ -505,7 +507,8 @@ def _base64_service_account(value: str) -> str:
     if value.lstrip().startswith("{"):
         raise _fail(((), "must be the service-account key JSON base64-encoded, not the JSON itself"))
     try:
-        decoded = json.loads(base64.b64decode(value, validate=True))
+        # Line breaks, as `base64` writes every 76 characters, are ignored by Planet's decoder.
+        decoded = json.loads(base64.b64decode("".join(value.split()), validate=True))
     except (binascii.Error, ValueError):
         raise _fail(((), "must be a base64-encoded service-account key JSON; this does not decode")) from None
     if not isinstance(decoded, dict):
@@ -735,13 +738,14 @@ def _cross_checks(data: dict[str, Any], problems: list[Problem], notes: list[Pro
     source = "scenes" if raw_source is None else raw_source if raw_source in ORDER_SOURCE_TYPES else None
 
     item_ids: list[str] = []
+    delivery = data.get("delivery")
+    zipped = isinstance(delivery, dict) and delivery.get("archive_type") == "zip"
     products = data.get("products")
     if isinstance(products, list):
-        item_ids = _check_products(products, source, problems, notes)
+        item_ids = _check_products(products, source, zipped, problems, notes)
     tools = data.get("tools")
     if isinstance(tools, list):
         _check_tools(tools, source, item_ids, problems, notes)
-    delivery = data.get("delivery")
     if isinstance(delivery, dict):
         _check_delivery(delivery, problems, notes)
     if data.get("delivery") is not None and data.get("hosting") is not None:
@@ -754,10 +758,11 @@ def _cross_checks(data: dict[str, Any], problems: list[Problem], notes: list[Pro
 
 
 def _check_products(
-    products: list[Any], source: str | None, problems: list[Problem], notes: list[Problem]
+    products: list[Any], source: str | None, zipped: bool, problems: list[Problem], notes: list[Problem]
 ) -> list[str]:
     count = 0
     all_ids: list[str] = []
+    zip_limited: list[str] = []
     for index, product in enumerate(products):
         if not isinstance(product, dict):
             continue
@@ -790,6 +795,8 @@ def _check_products(
         item_type = product.get("item_type")
         if isinstance(item_type, str) and item_type.strip():
             _note_unknown(notes, join_path(path, "item_type"), item_type, KNOWN_ITEM_TYPES, "an item type")
+            if item_type in ZIP_LIMITED_ITEM_TYPES and item_type not in zip_limited:
+                zip_limited.append(item_type)
         bundle = product.get("product_bundle")
         if isinstance(bundle, str):
             for name in bundle.split(","):
@@ -807,6 +814,14 @@ def _check_products(
                 "products",
                 f"an order takes at most {MAX_ITEMS} items over all its products, this one has {count}: "
                 "split it into several orders",
+            )
+        )
+    elif zipped and zip_limited and count > MAX_ZIPPED_ITEMS:
+        problems.append(
+            (
+                "products",
+                f"a zipped order of {' or '.join(zip_limited)} items takes at most {MAX_ZIPPED_ITEMS} items, "
+                f"this one has {count}: split it, or deliver it unzipped",
             )
         )
     return all_ids

@@ -188,6 +188,34 @@ RULES: list[tuple[str, dict, dict, str, str]] = [
         "products",
         "at most 500 items over all its products, this one has 501",
     ),
+    (
+        "at most 50 zipped SkySatCollect items",
+        edit(
+            SCENES,
+            (
+                "products[0]",
+                {
+                    "item_ids": [f"s{n}" for n in range(51)],
+                    "item_type": "SkySatCollect",
+                    "product_bundle": "visual",
+                },
+            ),
+        ),
+        edit(
+            SCENES,
+            (
+                "products[0]",
+                {
+                    "item_ids": [f"s{n}" for n in range(51)],
+                    "item_type": "SkySatCollect",
+                    "product_bundle": "visual",
+                },
+            ),
+            ("delivery", {"archive_type": "zip"}),
+        ),
+        "products",
+        "a zipped order of SkySatCollect items takes at most 50 items, this one has 51",
+    ),
     # basemap products
     (
         "basemaps products for a basemaps order",
@@ -620,6 +648,19 @@ RULES: list[tuple[str, dict, dict, str, str]] = [
         ),
         "delivery.google_cloud_storage.credentials",
         "base64-encoded, not the JSON itself",
+    ),
+    (
+        "google_cloud_storage credentials, line-wrapped as `base64` writes them",
+        edit(
+            SCENES,
+            (
+                "delivery.google_cloud_storage",
+                {"bucket": "b", "credentials": SA_B64[:20] + "\n" + SA_B64[20:]},
+            ),
+        ),
+        edit(SCENES, ("delivery.google_cloud_storage", {"bucket": "b", "credentials": SA_B64[:-3] + "!!!"})),
+        "delivery.google_cloud_storage.credentials",
+        "does not decode",
     ),
     (
         "google_cloud_storage credentials decode",
