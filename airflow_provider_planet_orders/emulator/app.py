@@ -54,7 +54,7 @@ from airflow_provider_planet_orders.emulator.validation import (
 from airflow_provider_planet_orders.emulator.webhooks import run_notifier
 
 CONTROL_PREFIX = "/_emulator"
-_DROPPED_FLAG = "planet_emulator.dropped"
+_RECORD = "planet_emulator.record"
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,6 +132,36 @@ def classify(method: str, path: str) -> str:
     return "other"
 
 
+class RequestRecord:
+    """
+    The statistics entry of one request, written before the client can see the outcome.
+
+    A status is counted when the response starts (before its bytes leave), and moved to
+    ``dropped`` before a connection is dropped, so that a client reading ``/_emulator/stats``
+    right after a response or a reset always finds its request counted.
+    """
+
+    def __init__(self, emulator: Emulator, endpoint: str) -> None:
+        self.emulator = emulator
+        self.endpoint = endpoint
+        self.status: int | str | None = None
+
+    def started(self, status: int) -> None:
+        self.status = status
+        self.emulator.record_request(self.endpoint, status)
+
+    def dropped(self, fault: str) -> None:
+        """Count the request as dropped by ``fault``; call just before dropping."""
+        self.emulator.record_fault(fault)
+        self.emulator.record_request(self.endpoint, DROPPED, replacing=self.status)
+        self.status = DROPPED
+
+
+def record_of(scope: Scope) -> RequestRecord | None:
+    record = scope.get(_RECORD)
+    return record if isinstance(record, RequestRecord) else None
+
+
 class Gateway:
     """Outages, connection drops and request accounting for every path outside ``/_emulator``."""
 
@@ -143,33 +173,28 @@ class Gateway:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        emulator = self.emulator
-        endpoint = classify(scope["method"], scope["path"])
-        if emulator.in_outage() and transport_for(scope) is not None:
-            emulator.record_fault("outage_drop")
-            emulator.record_request(endpoint, DROPPED)
+        record = RequestRecord(self.emulator, classify(scope["method"], scope["path"]))
+        if self.emulator.in_outage() and transport_for(scope) is not None:
+            record.dropped("outage_drop")
             await drop(scope)
             return
-        status: int | str | None = None
+        scope[_RECORD] = record
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
+        async def send_and_count(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status = message["status"]
+                record.started(message["status"])
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive, send_and_count)
         except DropConnection as instruction:
             if transport_for(scope) is None:
                 raise
-            emulator.record_fault(instruction.kind)
-            status = DROPPED
+            record.dropped(instruction.kind)
             await drop(scope)
         finally:
-            if scope.get(_DROPPED_FLAG):
-                status = DROPPED
-            emulator.record_request(endpoint, status if status is not None else DROPPED)
+            if record.status is None:  # no response and no drop: the client saw nothing
+                self.emulator.record_request(record.endpoint, DROPPED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,14 +318,20 @@ class FileStream(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
         transport = transport_for(scope)
+        length = self.end - self.start
+        if length == 0:
+            self.emulator.record_download_completed()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         sent = 0
         for chunk in self.spec.chunks(self.start, self.end):
             if self.drop_at is not None and sent + len(chunk) > self.drop_at:
                 part = chunk[: self.drop_at - sent]
-                await send({"type": "http.response.body", "body": part, "more_body": True})
                 self.emulator.record_bytes(self.owner, len(part))
-                self.emulator.record_fault("download_drop")
-                scope[_DROPPED_FLAG] = True
+                record = record_of(scope)
+                if record is not None:
+                    record.dropped("download_drop")
+                await send({"type": "http.response.body", "body": part, "more_body": True})
                 await drop(scope, flush=True)
                 return
             if self.corrupt_at is not None and sent <= self.corrupt_at < sent + len(chunk):
@@ -308,13 +339,15 @@ class FileStream(Response):
                 damaged[self.corrupt_at - sent] ^= 0xFF
                 chunk = bytes(damaged)
                 self.emulator.record_fault("download_corrupt")
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            self.emulator.record_bytes(self.owner, len(chunk))
             sent += len(chunk)
+            last = sent >= length
+            # Counted before sending: a client that has every byte finds them in the statistics.
+            self.emulator.record_bytes(self.owner, len(chunk))
+            if last:
+                self.emulator.record_download_completed()
+            await send({"type": "http.response.body", "body": chunk, "more_body": not last})
             if transport is not None and transport.is_closing():
                 return  # the client went away: stop generating
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        self.emulator.record_download_completed()
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -243,8 +243,11 @@ class Emulator:
 
     # -- accounting --------------------------------------------------------------------------------
 
-    def record_request(self, endpoint: str, status: int | str) -> None:
+    def record_request(self, endpoint: str, status: int | str, *, replacing: int | str | None = None) -> None:
+        """Count a request; ``replacing`` takes back a status counted earlier for it."""
         with self._lock:
+            if replacing is not None:
+                self.stats.request(endpoint, replacing, -1)
             self.stats.request(endpoint, status)
 
     def record_fault(self, kind: str) -> None:

@@ -28,8 +28,11 @@ class Stats:
         self.faults: Counter[str] = Counter(dict.fromkeys(FAULT_KINDS, 0))
         self.webhooks: Counter[str] = Counter({"delivered": 0, "failed": 0})
 
-    def request(self, endpoint: str, status: int | str) -> None:
-        self.requests[endpoint][str(status)] += 1
+    def request(self, endpoint: str, status: int | str, count: int = 1) -> None:
+        counts = self.requests[endpoint]
+        counts[str(status)] += count
+        if counts[str(status)] <= 0:
+            del counts[str(status)]
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -315,11 +315,14 @@ class OrderStore:
     def _rewrite(self, order: Order, now: float, plan: list[Transition]) -> None:
         """Replace what has not happened yet by ``plan``, which starts now."""
         kept = [t for t in order.transitions if t.since <= now]
-        if kept and plan[0].at <= kept[-1].at:
-            shift = millis(kept[-1].at + TICK - plan[0].at)
-            for transition in plan:
-                transition.at = millis(transition.at + shift)
-            plan[0].effective = now
+        previous = kept[-1].at if kept else None
+        for index, transition in enumerate(plan):
+            if previous is not None and transition.at <= previous:
+                # Two changes within one millisecond: show this one a tick later, apply it now.
+                transition.at = millis(previous + TICK)
+                if index == 0:
+                    transition.effective = now
+            previous = transition.at
         order.transitions = kept + plan
         if order.webhook_url:
             order.webhook_sent = False

@@ -29,8 +29,10 @@ def fleet(emulator: EmulatorHandle, hook: PlanetOrdersHook) -> dict[str, dict[st
     """Orders one second apart: two finished, one running, one cancelled, three queued."""
     orders: dict[str, dict[str, Any]] = {}
 
-    def create(name: str, body: dict[str, Any]) -> None:
+    def create(name: str, body: dict[str, Any], *, cancel: bool = False) -> None:
         orders[name] = hook.create_order(body)
+        if cancel:
+            hook.cancel_order(orders[name]["id"])
         emulator.advance(1)
 
     create("alpha-done", scene_order("alpha-done"))
@@ -38,8 +40,7 @@ def fleet(emulator: EmulatorHandle, hook: PlanetOrdersHook) -> dict[str, dict[st
     emulator.advance(QUEUED + RUNNING)
     create("gamma-running", scene_order("gamma-running"))
     emulator.advance(QUEUED)
-    create("delta-cancelled", scene_order("delta-cancelled"))
-    hook.cancel_order(orders["delta-cancelled"]["id"])
+    create("delta-cancelled", scene_order("delta-cancelled"), cancel=True)
     create("epsilon-queued", scene_order("epsilon-queued"))
     create("zeta-queued", scene_order("zeta-queued", hosting=HOSTING))
     create("mosaic-queued", basemap_order("mosaic-queued"))
