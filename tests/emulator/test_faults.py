@@ -75,9 +75,11 @@ def test_error_statuses_can_be_chosen(
 
 def test_faults_are_reproducible_with_a_seed() -> None:
     def statuses(seed: int) -> list[int]:
-        with run_emulator(seed=seed, error_rate=0.5, rate_limits=False) as emulator:
-            with httpx.Client(base_url=emulator.url, auth=(emulator.api_key, "")) as client:
-                return [client.get(ORDERS).status_code for _ in range(30)]
+        with (
+            run_emulator(seed=seed, error_rate=0.5, rate_limits=False) as emulator,
+            httpx.Client(base_url=emulator.url, auth=(emulator.api_key, "")) as client,
+        ):
+            return [client.get(ORDERS).status_code for _ in range(30)]
 
     first = statuses(11)
     assert first == statuses(11)
@@ -184,7 +186,7 @@ def test_a_download_dropped_mid_file_ends_early(emulator: EmulatorHandle, hook: 
     assert len(body) < 3 * 1024 * 1024
 
     with (
-        pytest.raises(httpx.RemoteProtocolError, match="incomplete|without sending complete"),
+        pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|without sending complete"),
         httpx.stream("GET", location) as response,
     ):
         for _ in response.iter_bytes():
@@ -204,13 +206,13 @@ def test_a_corrupted_download_fails_its_checksum(
     location, manifest_location = _download_link(emulator, hook, order)
     manifest = json.loads(httpx.get(manifest_location).content)
     expected = manifest["files"][0]["digests"]["md5"]
-    assert hashlib.md5(httpx.get(location).content).hexdigest() == expected
+    assert hashlib.md5(httpx.get(location).content, usedforsecurity=False).hexdigest() == expected
 
     emulator.set_faults("download", download_corrupt_rate=1.0)
     corrupted = httpx.get(location)
     assert corrupted.status_code == 200
     assert len(corrupted.content) == emulator.config.file_size
-    assert hashlib.md5(corrupted.content).hexdigest() != expected
+    assert hashlib.md5(corrupted.content, usedforsecurity=False).hexdigest() != expected
     assert emulator.stats()["faults"]["download_corrupt"] == 1
 
 

@@ -107,7 +107,8 @@ def test_the_hook_honours_retry_after(limited: EmulatorHandle, monkeypatch: pyte
         assert hook.get_order(order["id"])["id"] == order["id"]
     hook.close()
     assert limited.stats()["requests"]["get"] == {"200": 4, "429": 1}
-    assert waits and waits[0] >= 1.0
+    assert waits
+    assert waits[0] >= 1.0
 
 
 def test_rate_limits_can_be_switched_off_or_changed(limited: EmulatorHandle) -> None:
