@@ -153,6 +153,11 @@ class PlanetCreateOrderOperator(_PlanetOperator):
     # -- templating and secrets -----------------------------------------------------------------
 
     def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        if isinstance(self.order_request, Mapping):
+            from airflow_provider_planet_orders.order_request import protect_planet_placeholders
+
+            # Planet's own {{name}} / {{order_id}} archive-name placeholders are not Jinja's.
+            self.order_request = protect_planet_placeholders(self.order_request)
         super().render_template_fields(context, jinja_env)
         # Register delivery secrets before Airflow stores the rendered fields, so that the
         # rendered-template view and the logs show *** instead.

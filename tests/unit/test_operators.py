@@ -399,3 +399,13 @@ def test_order_stats(api) -> None:
     }
     api.get(f"{BASE_URL}/compute/ops/stats/orders/v2", json=stats)
     assert fast(PlanetOrderStatsOperator(task_id="s")).execute(make_context()) == stats
+
+
+def test_planets_archive_placeholders_survive_template_rendering() -> None:
+    request = dict(REQUEST)
+    request["delivery"] = {"archive_type": "zip", "archive_filename": "{{name}}_{{order_id}}.zip"}
+    request["name"] = "pull {{ ds }}"
+    op = PlanetCreateOrderOperator(task_id="create", order_request=request)
+    op.render_template_fields({"ds": "2026-11-28"})
+    assert op.order_request["name"] == "pull 2026-11-28"
+    assert op.order_request["delivery"]["archive_filename"] == "{{name}}_{{order_id}}.zip"
