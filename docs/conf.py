@@ -11,11 +11,11 @@ from pathlib import Path
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="planet-orders-docs-"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from airflow_provider_planet_orders import __version__  # noqa: E402
+from airflow_provider_planet_orders import __version__
 
 project = "airflow-provider-planet-orders"
 author = "airflow-provider-planet-orders maintainers"
-copyright = "2026, airflow-provider-planet-orders maintainers"  # noqa: A001
+copyright = "2026, airflow-provider-planet-orders maintainers"
 release = version = __version__
 
 extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.viewcode"]
