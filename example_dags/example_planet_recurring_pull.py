@@ -2,6 +2,8 @@
 Recurring imagery pull: build an order, let Planet work on it without holding a worker slot,
 then download and verify the files into a dated folder (or object-storage prefix).
 
+Dates come from ``dag_run.run_after``, which every run has (manual runs may have no logical date).
+
 Two DAGs:
 
 * ``example_planet_recurring_pull``: one order a day for the item ids in the params, clipped to
@@ -59,12 +61,12 @@ with DAG(
 ) as dag:
     # [START howto_build_order_request]
     @task
-    def build_request(params: dict, ds: str) -> dict:
+    def build_request(params: dict, dag_run=None) -> dict:
         """The order for this run, built and checked with the provider's builders."""
         from airflow_provider_planet_orders.order_request import build_order_request, clip_tool, scene_product
 
         return build_order_request(
-            name=f"daily pull {ds}",
+            name=f"daily pull {dag_run.run_after:%Y-%m-%d}",
             products=[scene_product(params["item_ids"], params["item_type"], params["product_bundle"])],
             tools=[clip_tool(params["aoi"])] if params["aoi"] else None,
         )
@@ -86,7 +88,7 @@ with DAG(
     download = PlanetDownloadOrderOperator(
         task_id="download",
         order_id="{{ ti.xcom_pull(task_ids='create_order', key='order_id') }}",
-        destination="{{ params.destination }}/{{ ds }}",
+        destination="{{ params.destination }}/{{ dag_run.run_after | ds }}",
         checksum="sha256",
         concurrency=4,
         asset_name="daily_pull",  # Asset planet-orders://planet_default/daily_pull
@@ -117,12 +119,12 @@ with DAG(
 ) as mapped_dag:
 
     @task
-    def requests_per_aoi(params: dict, ds: str) -> list[dict]:
+    def requests_per_aoi(params: dict, dag_run=None) -> list[dict]:
         from airflow_provider_planet_orders.order_request import build_order_request, clip_tool, scene_product
 
         return [
             build_order_request(
-                name=f"{name} {ds}",
+                name=f"{name} {dag_run.run_after:%Y-%m-%d}",
                 products=[scene_product(params["item_ids"], "PSScene", "analytic_udm2")],
                 tools=[clip_tool(aoi)],
             )
@@ -139,7 +141,7 @@ with DAG(
 
     PlanetDownloadOrderOperator.partial(
         task_id="download",
-        destination="{{ params.destination }}/{{ ds }}",
+        destination="{{ params.destination }}/{{ dag_run.run_after | ds }}",
         asset_name="daily_pull_by_aoi",
         # Mapped tasks are built when they run: declare the Asset here for the scheduler.
         outlets=[imagery_asset("daily_pull_by_aoi")],
