@@ -7,8 +7,8 @@ minimal asyncio HTTP/1.1 client over keep-alive connections: a full client libra
 measure itself rather than the emulator. Downloads are read with ``curl`` when it is installed,
 and always with a plain socket reader.
 
-    .venv/bin/python benchmarks/bench_emulator.py                  # defaults: 10 s, 8 connections
-    .venv/bin/python benchmarks/bench_emulator.py --seconds 5 --connections 16 --file-size 2G
+    .venv/bin/python benchmarks/bench_emulator.py     # 10 s runs, 1 and 8 connections, 20 x 50 MiB, 2 GiB
+    .venv/bin/python benchmarks/bench_emulator.py --seconds 5 --files 4 --big-file-size 512MiB
 
 Figures, and the machine they were measured on, are in docs/emulator.md ("Speed").
 """
@@ -28,17 +28,20 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "PLAK-emulator-demo-key"
-ORDER = {
-    "name": "bench",
-    "products": [
-        {"item_ids": ["20240101_000000_00_0000"], "item_type": "PSScene", "product_bundle": "analytic_udm2"}
-    ],
-}
+
+
+def order_request(files: int) -> dict[str, object]:
+    items = [f"20240101_000000_00_{n:04d}" for n in range(files)]
+    return {
+        "name": "bench",
+        "products": [{"item_ids": items, "item_type": "PSScene", "product_bundle": "analytic_udm2"}],
+    }
 
 
 def start_emulator(file_size: str) -> tuple[subprocess.Popen[str], str]:
@@ -146,32 +149,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the get-order run")
     parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections")
-    parser.add_argument("--file-size", default="512MiB", help="size of the file downloaded")
+    parser.add_argument("--file-size", default="50MiB", help="size of each result file")
+    parser.add_argument("--files", type=int, default=20, help="files in the order downloaded in parallel")
+    parser.add_argument("--big-file-size", default="2GiB", help="size of the single big file downloaded")
     args = parser.parse_args()
 
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     process, url = start_emulator(args.file_size)
     try:
-        order = api(f"{url}/compute/ops/orders/v2", "POST", ORDER)
+        order = api(f"{url}/compute/ops/orders/v2", "POST", order_request(args.files))
         order_url = f"{url}/compute/ops/orders/v2/{order['id']}"
         time.sleep(0.1)
-        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-        asyncio.run(hammer(order_url, 1.0, args.connections))  # warm-up
-        rate, counts = asyncio.run(hammer(order_url, args.seconds, args.connections))
-        print(f"get order: {rate:,.0f} requests/s over {args.connections} connections ({counts})")
+        for connections in sorted({1, args.connections}):
+            asyncio.run(hammer(order_url, 1.0, connections))  # warm-up
+            rate, counts = asyncio.run(hammer(order_url, args.seconds, connections))
+            print(f"get order: {rate:,.0f} requests/s over {connections} connection(s) ({counts})")
 
-        finished = api(order_url)
-        location = next(
-            r["location"]
-            for r in finished["_links"]["results"]  # type: ignore[index, union-attr]
-            if not r["name"].endswith("manifest.json")
+        results = api(order_url)["_links"]["results"]  # type: ignore[index]
+        locations = [r["location"] for r in results if not r["name"].endswith("manifest.json")]  # type: ignore[index, union-attr]
+        start = time.perf_counter()
+        with ThreadPoolExecutor(len(locations)) as pool:
+            sizes = [size for _, size in pool.map(socket_download, locations)]
+        elapsed = time.perf_counter() - start
+        total = sum(sizes)
+        print(
+            f"download {len(sizes)} x {sizes[0] / 2**20:,.0f} MiB in parallel, socket readers: "
+            f"{total / elapsed / 1e6:,.0f} MB/s ({elapsed:.2f} s)"
         )
+        manifest = next(r["location"] for r in results if r["name"].endswith("manifest.json"))  # type: ignore[index, union-attr]
+        start = time.perf_counter()
+        urllib.request.urlopen(manifest).read()
+        took = time.perf_counter() - start
+        print(f"manifest of {len(sizes)} files (md5 + sha256), first request: {took:.2f} s")
+        stats = json.loads(urllib.request.urlopen(f"{url}/_emulator/stats").read())
+        print(f"emulator counted: {stats['requests']}, {stats['bytes_served'] / 1e6:,.0f} MB served")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    process, url = start_emulator(args.big_file_size)
+    try:
+        order = api(f"{url}/compute/ops/orders/v2", "POST", order_request(1))
+        time.sleep(0.1)
+        results = api(f"{url}/compute/ops/orders/v2/{order['id']}")["_links"]["results"]  # type: ignore[index]
+        location = results[0]["location"]  # type: ignore[index]
         speed, size = socket_download(location)
-        print(f"download ({size / 2**20:,.0f} MiB), socket reader: {speed:,.0f} MB/s")
+        print(f"download 1 x {size / 2**20:,.0f} MiB, socket reader: {speed:,.0f} MB/s")
         curl_speed = curl_download(location)
         if curl_speed is not None:
-            print(f"download ({size / 2**20:,.0f} MiB), curl: {curl_speed:,.0f} MB/s")
-        stats = json.loads(urllib.request.urlopen(f"{url}/_emulator/stats").read())
-        print(f"emulator counted: {stats['requests']}")
+            print(f"download 1 x {size / 2**20:,.0f} MiB, curl: {curl_speed:,.0f} MB/s")
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -574,7 +574,8 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
     async def order_stats(owner: Annotated[str, Depends(caller("stats"))]) -> Response:
         return JSONResponse(emulator.order_stats(owner))
 
-    @app.api_route(DOWNLOAD_PATH, methods=["GET", "HEAD"], tags=tags, summary="Download a result file")
+    @app.head(DOWNLOAD_PATH, tags=tags, summary="Headers of a result file", operation_id="head_result_file")
+    @app.get(DOWNLOAD_PATH, tags=tags, summary="Download a result file", operation_id="download_result_file")
     async def download(request: Request, token: str | None = None) -> Response:
         if not token:
             raise message(401, "A download link needs its token")

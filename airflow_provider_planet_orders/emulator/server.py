@@ -8,6 +8,7 @@ is known before the first request, and no two emulators can race for one port.
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -190,7 +191,7 @@ def run_emulator(config: EmulatorConfig | None = None, **options: Any) -> Iterat
 
 
 def serve(config: EmulatorConfig, *, log_level: str = "info", access_log: bool = False) -> None:
-    """Serve in the foreground until Ctrl-C or SIGTERM (uvicorn handles both)."""
+    """Serve in the foreground until Ctrl-C or SIGTERM, then stop gracefully and return."""
     app = create_app(config)
     sock = bind(config.host, config.port)
     url = base_url(sock, config.host)
@@ -199,9 +200,17 @@ def serve(config: EmulatorConfig, *, log_level: str = "info", access_log: bool =
     for key in config.api_keys:
         print(f"  API key: {key}", flush=True)
     print(f"  controls: {url}/_emulator/docs", flush=True)
+    server = uvicorn.Server(uvicorn_config(app, log_level=log_level, access_log=access_log, own_logging=True))
+
+    def stop(signum: int, frame: object) -> None:
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the
+        # handler it found: this one, so that a requested stop ends with status 0.
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        uvicorn.Server(uvicorn_config(app, log_level=log_level, access_log=access_log, own_logging=True)).run(
-            sockets=[sock]
-        )
+        server.run(sockets=[sock])
     finally:
         sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
