@@ -252,6 +252,7 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
         failures = 0
+        self.log.info("Polling Planet order %s every %.0f s", self.order_id, self.poll_interval)
         try:
             while True:
                 if self._past_deadline():
@@ -285,6 +286,7 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
         covered = False
         # Spread the safety polls of waits that started together.
         next_safety = time.time() + self.safety_poll_interval * random.uniform(0.5, 1.0)
+        self.log.info("Waiting for Planet order %s through the connection's shared poll", self.order_id)
         try:
             async for raw in shared_stream:
                 event: TriggerEvent | None = None
