@@ -21,6 +21,7 @@ import binascii
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -436,6 +437,10 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Hashing for manifests runs on threads of the emulator's own, so that stopping it
+        # leaves no thread behind (a shared pool's idle threads would outlive it).
+        hashing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planet-orders-emulator-hashing")
+        emulator.executor = hashing
         notifier = asyncio.create_task(run_notifier(emulator))
         try:
             yield
@@ -443,6 +448,8 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
             notifier.cancel()
             await asyncio.gather(notifier, return_exceptions=True)
             emulator.loop = None
+            emulator.executor = None
+            hashing.shutdown(wait=True)
 
     app = FastAPI(
         title="Planet Orders API emulator",
@@ -592,7 +599,11 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
         await admit(request, emulator, target.owner, "download")
         spec = target.spec
         if spec.size < 0:
-            spec = await run_in_threadpool(emulator.manifest_for, target.order)
+            if emulator.executor is not None:
+                loop = asyncio.get_running_loop()
+                spec = await loop.run_in_executor(emulator.executor, emulator.manifest_for, target.order)
+            else:  # served without its lifespan
+                spec = await run_in_threadpool(emulator.manifest_for, target.order)
         span = parse_range(request.headers.get("range"), spec.size)
         start, end = span if span is not None else (0, spec.size)
         headers = {

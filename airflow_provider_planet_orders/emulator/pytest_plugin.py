@@ -11,7 +11,8 @@ in any test suite of an environment with the provider:
   ``conftest.py`` to change them.
 * ``planet_orders_emulator_session``: the underlying server, shared by the whole session.
 
-One server serves the whole session (starting one costs about 50 ms, resetting it microseconds).
+One server serves the whole session (starting and stopping one takes a quarter of a second,
+resetting it microseconds).
 The emulator itself is imported only when a test asks for it, so the plugin costs nothing to
 test suites that never do.
 """

@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,7 @@ class Emulator:
         self._manifests: dict[str, FileSpec] = {}
         self._sink: list[Any] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.executor: Executor | None = None
         self.wake: Callable[[], None] = lambda: None
 
     def _jitter_rng(self) -> random.Random:

@@ -44,6 +44,7 @@ def emulator_threads() -> list[threading.Thread]:
 
 def test_servers_start_many_times_and_at_once_and_leave_no_thread() -> None:
     before = emulator_threads()
+    every_thread_before = set(threading.enumerate())
     with run_emulator() as first, run_emulator(api_keys=("PLAK-other",)) as second:
         assert first.url != second.url
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", first.url)
@@ -54,7 +55,12 @@ def test_servers_start_many_times_and_at_once_and_leave_no_thread() -> None:
         assert second.stats()["orders_created"]["total"] == 0  # separate state
         assert httpx.get(second.url + ORDERS, auth=(DEMO_API_KEY, "")).status_code == 401
         assert len(emulator_threads()) == len(before) + 2
+        # A manifest is hashed on a worker thread: that one must go too.
+        first.force_state(created.json()["id"], "success")
+        results = httpx.get(first.order_url(created.json()["id"]), auth=(first.api_key, "")).json()["_links"]
+        assert httpx.get(results["results"][-1]["location"]).status_code == 200
     assert emulator_threads() == before
+    assert set(threading.enumerate()) == every_thread_before
     for _ in range(3):
         with run_emulator() as again:
             assert httpx.get(again.url + "/_emulator/stats").status_code == 200
