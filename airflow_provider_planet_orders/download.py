@@ -230,7 +230,7 @@ class OrderDownloader:
         concurrency: int = 4,
         checksum: str = "md5",
         chunk_size: int = 1 << 20,
-        max_attempts: int = 5,
+        max_attempts: int = 8,
         log: Callable[..., None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:

@@ -98,7 +98,7 @@ class PlanetDownloadOrderOperator(BaseOperator):
         concurrency: int = 4,
         checksum: str = "md5",
         asset_name: str | None = None,
-        max_attempts: int = 5,
+        max_attempts: int = 8,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
