@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from enum import Enum
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -360,6 +361,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """
     if not header or not header.strip().lower().startswith("bytes="):
         return None
+    if size == 0:
+        raise _unsatisfiable(size)
     spec = header.strip()[6:].strip()
     if "," in spec:
         return None
@@ -381,6 +384,14 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start >= size:
         raise _unsatisfiable(size)
     return start, end
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment; filename="..."``, with RFC 6266's ``filename*`` when the name is not ASCII."""
+    plain = filename.encode("ascii", "replace").decode("ascii").replace('"', "_").replace("\\", "_")
+    if plain == filename:
+        return f'attachment; filename="{plain}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _unsatisfiable(size: int) -> ApiError:
@@ -609,7 +620,7 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
         headers = {
             "Content-Type": spec.media_type,
             "Content-Length": str(end - start),
-            "Content-Disposition": f'attachment; filename="{spec.filename}"',
+            "Content-Disposition": content_disposition(spec.filename),
             "Accept-Ranges": "bytes",
         }
         if span is not None:

@@ -35,11 +35,18 @@ class FaultInjector:
         self.rng = random.Random()
         self.reset()
 
-    def reset(self, defaults: FaultRates | None = None) -> None:
+    def reset(self, defaults: FaultRates | None = None, seed: int | None = None) -> None:
+        """Every endpoint back to ``defaults``, and the dice re-seeded (with ``seed`` if given)."""
         if defaults is not None:
             self._defaults = defaults
+        if seed is not None:
+            self._seed = seed
         self.rates = dict.fromkeys(ENDPOINTS, self._defaults)
-        self.rng = random.Random(f"faults:{self._seed}") if self._seed is not None else random.Random()
+        self.reseed(self._seed)
+
+    def reseed(self, seed: int | None) -> None:
+        self._seed = seed
+        self.rng = random.Random(f"faults:{seed}") if seed is not None else random.Random()
 
     def set(self, endpoint: str | None, **rates: Any) -> None:
         """Change some settings of one endpoint, or of every endpoint when ``endpoint`` is None."""

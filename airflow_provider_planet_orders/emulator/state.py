@@ -99,6 +99,7 @@ class Emulator:
             self.store = OrderStore()
             self.buckets.reset()
             self.faults.reset(self.config.fault_rates())
+            self.faults.reseed(self.config.seed)
             self.stats = Stats()
             self._jitter = self._jitter_rng()
             self._keys = {fingerprint(k): k for k in self.config.api_keys}
@@ -111,12 +112,13 @@ class Emulator:
         """Change settings of the running emulator; existing orders keep their planned lifecycle."""
         with self._lock:
             config = self.config.updated(**options)
-            if "seed" in options:
-                self._jitter = self._jitter_rng()
             fault_options = {k: v for k, v in options.items() if k in FAULT_FIELDS}
             if fault_options:
                 self.faults.set(None, **fault_options)
             self.config = config
+            if "seed" in options:
+                self._jitter = self._jitter_rng()
+                self.faults.reseed(config.seed)
             self._keys = {fingerprint(k): k for k in config.api_keys}
             return config
 

@@ -241,3 +241,26 @@ def test_token_query_is_the_only_credential_in_a_location(
     location = links(finished_order(emulator, hook))["manifest.json"]["location"]
     assert set(parse_qs(urlsplit(location).query)) == {"token"}
     assert emulator.api_key not in location
+
+
+def test_item_ids_that_are_not_ascii_still_download(emulator: EmulatorHandle, hook: PlanetOrdersHook) -> None:
+    order = hook.create_order(scene_order(items=('scène "1"',)))
+    finish(emulator)
+    location = links(hook.get_order(order["id"]))['scène "1"_analytic_udm2.tif']["location"]
+    response = httpx.get(location)
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="sc?ne _1__analytic_udm2.tif"; ')
+    assert "filename*=UTF-8''sc%C3%A8ne%20%221%22_analytic_udm2.tif" in disposition
+
+
+def test_empty_files(emulator: EmulatorHandle, hook: PlanetOrdersHook) -> None:
+    emulator.configure(file_size=0)
+    files = links(finished_order(emulator, hook))
+    location = files["item-1_analytic_udm2.tif"]["location"]
+    response = httpx.get(location)
+    assert (response.status_code, response.content) == (200, b"")
+    assert httpx.get(location, headers={"Range": "bytes=0-"}).status_code == 416
+    manifest = json.loads(httpx.get(files["manifest.json"]["location"]).content)
+    assert manifest["files"][0]["digests"]["md5"] == hashlib.md5(b"", usedforsecurity=False).hexdigest()
+    assert emulator.stats()["downloads_completed"] == 2

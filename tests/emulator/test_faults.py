@@ -303,3 +303,11 @@ def test_retried_errors_with_a_server_error_end_as_server_error(
         hook.get_order(order["id"])
     hook.close()
     assert emulator.stats()["requests"]["get"] == {"500": 2}
+
+
+def test_configure_reseeds_the_dice(emulator: EmulatorHandle, client: httpx.Client) -> None:
+    def run() -> list[int]:
+        emulator.configure(seed=99, error_rate=0.5)
+        return [client.get(ORDERS).status_code for _ in range(20)]
+
+    assert run() == run()
