@@ -257,9 +257,8 @@ def rss_mb() -> float:
 
 
 def cpu_seconds() -> float:
-    """User plus system CPU time of this process so far."""
-    times = os.times()
-    return times.user + times.system
+    """User plus system CPU time of this process so far (``CLOCK_PROCESS_CPUTIME_ID``)."""
+    return time.process_time()
 
 
 # --------------------------------------------------------------------------------------------
