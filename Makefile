@@ -14,12 +14,13 @@ OLDEST_CONSTRAINTS = constraints/airflow-$(OLDEST_AIRFLOW_VERSION).txt
 # Keep Airflow's own state out of the user's home while testing.
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: help venv test test-oldest lint unit docs demo constraints clean
+.PHONY: help venv test test-oldest lint unit docs demo chaos constraints clean
 
 help:
 	@echo "make demo         run the recurring-pull example DAG end to end against the local emulator"
 	@echo "make test         lint, type-check and run the test suite (newest Airflow $(AIRFLOW_VERSION))"
 	@echo "make test-oldest  run the tests against the oldest supported Airflow ($(OLDEST_AIRFLOW_VERSION))"
+	@echo "make chaos        $(CHAOS_RUNS) DAG runs under every fault; writes docs/reliability.md figures"
 	@echo "make docs         build the documentation site (warnings are errors)"
 	@echo "make constraints  re-resolve and pin every dependency (needs the package index)"
 
@@ -54,6 +55,11 @@ test: lint unit
 # The main job, end to end: the emulator, a throwaway Airflow, the recurring-pull DAG.
 demo: $(VENV)/.installed
 	@$(VENV)/bin/python -m tests.e2e.demo
+
+# Reliability under every fault at once; updates the figures in docs/reliability.md.
+CHAOS_RUNS ?= 50
+chaos: $(VENV)/.installed
+	@$(VENV)/bin/python -m tests.reliability.chaos --runs $(CHAOS_RUNS) --write-docs
 
 # The documentation site, warnings as errors: a broken reference fails the build.
 docs: $(VENV)/.installed
