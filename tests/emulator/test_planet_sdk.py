@@ -49,6 +49,7 @@ def test_the_sdk_creates_lists_cancels_waits_for_and_downloads(
             spare = await client.create_order(request)
             cancelled = await client.cancel_order(spare["id"])
             stats = await client.aggregated_order_stats()
+            fetched = await client.get_order(order["id"])
             listed = [o["id"] async for o in client.list_orders()]
             only_cancelled = [o["id"] async for o in client.list_orders(state="cancelled")]
             # Polling at 2.5/s keeps under the get limit (3/s): the SDK's own pacing (10/s) does not.
@@ -67,6 +68,7 @@ def test_the_sdk_creates_lists_cancels_waits_for_and_downloads(
                 "paths": paths,
                 "bulk": bulk,
                 "spare": spare,
+                "fetched": fetched,
             }
 
     result = asyncio.run(scenario())
@@ -74,6 +76,7 @@ def test_the_sdk_creates_lists_cancels_waits_for_and_downloads(
     assert isinstance(order, dict)
     assert isinstance(spare, dict)
     assert order["state"] == "queued"
+    assert result["fetched"]["id"] == order["id"]  # type: ignore[index]
     assert result["cancelled"]["state"] == "cancelled"  # type: ignore[index]
     assert set(result["listed"]) == {order["id"], spare["id"]}  # type: ignore[arg-type]
     assert result["only_cancelled"] == [spare["id"]]
