@@ -138,7 +138,7 @@ class AirflowSandbox:
     ) -> None:
         """Start Airflow's components, each in its own process group, logging to ``logs/``."""
         for component in components:
-            log = (self.logs / f"{component}.log").open("wb")
+            log = (self.logs / f"{component}.log").open("ab")
             self._processes.append(
                 subprocess.Popen(
                     [str(AIRFLOW), component],
@@ -149,6 +149,13 @@ class AirflowSandbox:
                     start_new_session=True,
                 )
             )
+
+    def kill(self, component: str, sig: int = signal.SIGKILL) -> None:
+        """Kill one running component (and its children) without letting it clean up."""
+        for process in self._processes:
+            if process.args[1] == component and process.poll() is None:  # type: ignore[index]
+                os.killpg(process.pid, sig)
+                process.wait()
 
     def stop(self, timeout: float = 20) -> None:
         """Stop every component started, and everything they started."""
