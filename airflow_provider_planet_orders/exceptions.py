@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_planet_orders._compat import AirflowException
+from airflow_provider_planet_orders._compat import AirflowException, AirflowFailException
 
 
 class PlanetOrdersError(AirflowException):
@@ -61,8 +61,13 @@ def _rebuild(cls: type[PlanetOrdersError], message: str, state: dict[str, Any]) 
     return err
 
 
-class PlanetInvalidInputError(PlanetOrdersError, ValueError):
-    """An argument was rejected before any request was sent (for example a non-UUID order id)."""
+class PlanetInvalidInputError(PlanetOrdersError, AirflowFailException, ValueError):
+    """
+    An argument was rejected before any request was sent (for example a non-UUID order id).
+
+    It is an ``AirflowFailException``: a task failing on bad input fails at once, since retrying
+    cannot fix it.
+    """
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
@@ -85,8 +90,12 @@ class PlanetInvalidOrderRequestError(PlanetInvalidInputError):
         super().__init__("order_request", f"{count} problem{'s' if count != 1 else ''}:\n{lines}")
 
 
-class PlanetConfigurationError(PlanetOrdersError, ValueError):
-    """The ``planet`` connection, or an environment variable it relies on, is unusable."""
+class PlanetConfigurationError(PlanetOrdersError, AirflowFailException, ValueError):
+    """
+    The ``planet`` connection, or an environment variable it relies on, is unusable.
+
+    An ``AirflowFailException``: fix the connection, then clear the task.
+    """
 
 
 class PlanetApiError(PlanetOrdersError):
