@@ -46,6 +46,7 @@ with DAG(
     )
     # [END howto_sensor_planet_order]
 
+    # [START howto_operator_planet_download_include]
     download = PlanetDownloadOrderOperator(
         task_id="download",
         order_id="{{ params.order_id }}",
@@ -53,5 +54,6 @@ with DAG(
         include=["*/PSScene/*.tif"],
         asset_name="existing_orders",
     )
+    # [END howto_operator_planet_download_include]
 
     wait >> download
