@@ -7,17 +7,16 @@ Airflow glue around :class:`airflow_provider_planet_orders.download.OrderDownloa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_planet_orders._compat import AirflowFailException, BaseOperator
 from airflow_provider_planet_orders.links import ORDER_URL_KEY, PlanetOrderLink
+from airflow_provider_planet_orders.operators._hook import PlanetHookMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_planet_orders.download import DestinationPath
-    from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
 
 #: Scheme of the Assets the download operator declares: ``planet-orders://<conn id>/<name>``.
 ASSET_SCHEME = "planet-orders"
@@ -53,7 +52,7 @@ def resolve_destination(destination: str, conn_id: str | None = None) -> Destina
     return path
 
 
-class PlanetDownloadOrderOperator(BaseOperator):
+class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
     """
     Download a finished order's result files, verify each against ``manifest.json``, and write
     them atomically under ``destination/<order_id>/``.
@@ -123,21 +122,11 @@ class PlanetDownloadOrderOperator(BaseOperator):
         if self.asset_name and not self.outlets:
             self.outlets = [imagery_asset(self.asset_name, planet_conn_id)]
 
-    @cached_property
-    def hook(self) -> PlanetOrdersHook:
-        from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
-
-        return PlanetOrdersHook(planet_conn_id=self.planet_conn_id)
-
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_planet_orders.download import DownloadError, OrderDownloader
-        from airflow_provider_planet_orders.exceptions import PlanetInvalidInputError
 
         include = [self.include] if isinstance(self.include, str) else list(self.include)
-        try:
-            order = self.hook.get_order(self.order_id)
-        except PlanetInvalidInputError as err:
-            raise AirflowFailException(str(err)) from None
+        order = self.hook.get_order(self.order_id)
         context["ti"].xcom_push(key=ORDER_URL_KEY, value=self.hook.order_api_url(self.order_id))
         downloader = OrderDownloader(
             self.hook,

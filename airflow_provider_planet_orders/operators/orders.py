@@ -12,7 +12,6 @@ import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_planet_orders._compat import (
@@ -28,16 +27,14 @@ from airflow_provider_planet_orders.core.policy import is_transient
 from airflow_provider_planet_orders.exceptions import (
     PlanetBadRequestError,
     PlanetConflictError,
-    PlanetInvalidInputError,
     PlanetOrderMaybeCreatedError,
     PlanetOrdersError,
 )
 from airflow_provider_planet_orders.links import ORDER_ID_KEY, ORDER_URL_KEY, PlanetOrderLink
+from airflow_provider_planet_orders.operators._hook import PlanetHookMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
 
 #: Task state store key (Airflow 3.3+) holding the id of the order a task instance created.
 STATE_STORE_KEY = "planet_order_id"
@@ -65,18 +62,12 @@ def task_instance_marker(dag_id: str, run_id: str, task_id: str, map_index: int 
     return "airflow-" + hashlib.sha256(ident.encode()).hexdigest()[:12]
 
 
-class _PlanetOperator(BaseOperator):
+class _PlanetOperator(PlanetHookMixin, BaseOperator):
     """Holds the connection id and builds the hook when the task runs."""
 
     def __init__(self, *, planet_conn_id: str = "planet_default", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.planet_conn_id = planet_conn_id
-
-    @cached_property
-    def hook(self) -> PlanetOrdersHook:
-        from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
-
-        return PlanetOrdersHook(planet_conn_id=self.planet_conn_id)
 
 
 class PlanetCreateOrderOperator(_PlanetOperator):
@@ -183,18 +174,13 @@ class PlanetCreateOrderOperator(_PlanetOperator):
                 f"order_request must render to a dict (the order's JSON), got {type(request).__name__}"
             )
         if self.validate:
+            # An invalid request raises PlanetInvalidOrderRequestError, an AirflowFailException.
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                try:
-                    validate_order_request(request)
-                except PlanetInvalidInputError as err:
-                    raise AirflowFailException(str(err)) from None
+                validate_order_request(request)
             for warning in caught:
                 self.log.warning("order_request: %s", warning.message)
-        try:
-            resolved = resolve_connection_credentials(request)
-        except PlanetInvalidInputError as err:
-            raise AirflowFailException(str(err)) from None
+        resolved = resolve_connection_credentials(request)
         self._mask_secrets(resolved)
         return dict(resolved)
 
@@ -454,10 +440,7 @@ class PlanetBulkCancelOrdersOperator(_PlanetOperator):
         )
         succeeded, failures = 0, []
         for chunk in chunks:
-            try:
-                result = self.hook.cancel_orders(chunk).get("result", {})
-            except PlanetInvalidInputError as err:
-                raise AirflowFailException(str(err)) from None
+            result = self.hook.cancel_orders(chunk).get("result", {})
             succeeded += int(result.get("succeeded", {}).get("count", 0))
             failures += list(result.get("failed", {}).get("failures", []))
         for failure in failures:
@@ -518,21 +501,18 @@ class PlanetListOrdersOperator(_PlanetOperator):
         self.limit = limit
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        try:
-            orders = self.hook.list_orders(
-                state=self.state,
-                source_type=self.source_type,
-                name=self.name,
-                name_contains=self.name_contains,
-                created_on=self.created_on,
-                last_modified=self.last_modified,
-                hosting=self.hosting,
-                sort_by=self.sort_by,
-                page_size=self.page_size,
-                limit=self.limit,
-            )
-        except PlanetInvalidInputError as err:
-            raise AirflowFailException(str(err)) from None
+        orders = self.hook.list_orders(
+            state=self.state,
+            source_type=self.source_type,
+            name=self.name,
+            name_contains=self.name_contains,
+            created_on=self.created_on,
+            last_modified=self.last_modified,
+            hosting=self.hosting,
+            sort_by=self.sort_by,
+            page_size=self.page_size,
+            limit=self.limit,
+        )
         keys = ("id", "name", "state", "created_on", "last_modified")
         result = [{k: order.get(k) for k in keys} for order in orders]
         self.log.info("Found %d order(s)", len(result))

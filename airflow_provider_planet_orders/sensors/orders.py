@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_planet_orders._compat import (
@@ -20,14 +19,13 @@ from airflow_provider_planet_orders.core.orders import describe_outcome, order_s
 from airflow_provider_planet_orders.core.policy import is_transient
 from airflow_provider_planet_orders.exceptions import PlanetOrdersError
 from airflow_provider_planet_orders.links import ORDER_ID_KEY, ORDER_URL_KEY, PlanetOrderLink
+from airflow_provider_planet_orders.operators._hook import PlanetHookMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
 
-
-class PlanetOrderSensor(BaseSensorOperator):
+class PlanetOrderSensor(PlanetHookMixin, BaseSensorOperator):
     """
     Wait for a Planet order to reach a terminal state.
 
@@ -70,12 +68,6 @@ class PlanetOrderSensor(BaseSensorOperator):
         if deferrable is None:
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = deferrable
-
-    @cached_property
-    def hook(self) -> PlanetOrdersHook:
-        from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
-
-        return PlanetOrdersHook(planet_conn_id=self.planet_conn_id)
 
     def _check(self, order: dict[str, Any]) -> bool:
         state = order_state(order)
