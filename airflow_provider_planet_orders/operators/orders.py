@@ -140,6 +140,7 @@ class PlanetCreateOrderOperator(_PlanetOperator):
             )
         self.validate = validate
         self._order_id: str | None = None
+        self._known_order_ids: set[str] = set()
 
     # -- templating and secrets -----------------------------------------------------------------
 
@@ -195,7 +196,6 @@ class PlanetCreateOrderOperator(_PlanetOperator):
             if marker:
                 request["name"] = f"{request.get('name', '')} [{marker}]".strip()
             order = self._create(request, marker)
-            self.log.info("Created Planet order %s (%s)", order["id"], order.get("name"))
         self._record(context, order)
         if not self.wait_for_completion:
             return summarize_order(order)
@@ -229,6 +229,8 @@ class PlanetCreateOrderOperator(_PlanetOperator):
                     )
                     return order
         candidates = self._orders_with_marker(marker)
+        # Orders a lost create response must not be mistaken for (see _find_after_ambiguous_create).
+        self._known_order_ids = {str(o.get("id")) for o in candidates}
         for wanted in (ACTIVE_STATES, self._success_states()):
             for order in candidates:
                 if order_state(order) in wanted:
@@ -265,7 +267,9 @@ class PlanetCreateOrderOperator(_PlanetOperator):
     def _create(self, request: dict[str, Any], marker: str | None) -> dict[str, Any]:
         for attempt in range(1, 4):
             try:
-                return self.hook.create_order(request)
+                order = self.hook.create_order(request)
+                self.log.info("Created Planet order %s (%s)", order["id"], order.get("name"))
+                return order
             except PlanetBadRequestError as err:
                 raise AirflowFailException(str(err)) from None
             except PlanetOrderMaybeCreatedError as err:
@@ -276,6 +280,9 @@ class PlanetCreateOrderOperator(_PlanetOperator):
                 self.log.warning("%s Looking the order up by its marker %s.", err, marker)
                 found = self._find_after_ambiguous_create(marker)
                 if found is not None:
+                    self.log.info(
+                        "Created Planet order %s (its answer was lost; found by its marker)", found["id"]
+                    )
                     return found
                 self.log.warning(
                     "No order carries %s; submitting again (attempt %d of 3)", marker, attempt + 1
@@ -285,11 +292,12 @@ class PlanetCreateOrderOperator(_PlanetOperator):
         )
 
     def _find_after_ambiguous_create(self, marker: str) -> dict[str, Any] | None:
+        """The order the lost request created: one with the marker that was not there before."""
         for pause in (0.0, 2.0, 5.0):
             time.sleep(pause)
-            orders = [o for o in self._orders_with_marker(marker) if order_state(o) != "cancelled"]
-            if orders:
-                return orders[0]
+            new = [o for o in self._orders_with_marker(marker) if o.get("id") not in self._known_order_ids]
+            if new:
+                return new[0]
         return None
 
     def _record(self, context: Context, order: Mapping[str, Any]) -> None:

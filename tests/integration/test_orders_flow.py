@@ -164,3 +164,16 @@ def test_deadline_is_respected_against_a_slow_order(emulator, hook) -> None:
     with pytest.raises(Exception, match="still queued"):
         op._poll_until_done(order)
     assert time.monotonic() - started < 5
+
+
+def test_a_lost_create_after_a_failed_order_adopts_the_new_order_not_the_old(emulator) -> None:
+    context = make_context()
+    with pytest.raises(TaskDeferred) as info:
+        create().execute(context)
+    failed_id = info.value.trigger.order_id
+    emulator.force_state(failed_id, "failed", message="no luck")
+    emulator.set_faults("create", create_commit_drop_rate=1.0)  # the retry's create answer is lost
+    with pytest.raises(TaskDeferred) as again:
+        create().execute(context)
+    assert again.value.trigger.order_id != failed_id
+    assert created(emulator) == 2

@@ -409,3 +409,14 @@ def test_planets_archive_placeholders_survive_template_rendering() -> None:
     op.render_template_fields({"ds": "2026-11-28"})
     assert op.order_request["name"] == "pull 2026-11-28"
     assert op.order_request["delivery"]["archive_filename"] == "{{name}}_{{order_id}}.zip"
+
+
+def test_a_lost_create_never_adopts_an_earlier_order_of_the_task(api) -> None:
+    failed = order(str(uuid.uuid4()), state="failed")
+    for _ in range(5):
+        lookup(api, [failed])  # the new order is not listed (yet): only the old, failed one
+    api.post(ORDERS, status=504)
+    api.post(ORDERS, json=order(state="queued"), status=202)
+    result = create_op(wait_for_completion=False).execute(make_context())
+    assert result["id"] == OID  # submitted again rather than mistaking the failed order for it
+    assert len(posts(api)) == 2
