@@ -16,8 +16,8 @@ PACKAGE = "airflow_provider_planet_orders"
 #: The connection form: fields shown, relabelled and hinted (Airflow 3.2+ reads this
 #: declaratively; the hook's ``get_ui_field_behaviour`` serves older releases).
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden_fields": ["schema", "port", "login", "extra"],
-    "relabeling": {"password": "API key", "host": "Base URL"},
+    "hidden_fields": ["schema", "login", "extra"],
+    "relabeling": {"password": "API key", "host": "Base URL", "port": "Port (if not in the base URL)"},
     "placeholders": {
         "password": "Your Planet API key (falls back to PL_API_KEY)",
         "host": "https://api.planet.com (leave empty unless you use a proxy or the emulator)",
@@ -45,15 +45,26 @@ CONN_FIELDS: dict[str, Any] = {
         "schema": {"type": ["integer", "null"], "default": 5},
         "description": "Retries after 429, 5xx and network errors, with exponential backoff.",
     },
+    "backoff_initial": {
+        "label": "First backoff (s)",
+        "schema": {"type": ["number", "null"], "default": 1},
+        "description": "First wait before a retry; it doubles each retry, with jitter.",
+    },
     "backoff_max": {
         "label": "Max backoff (s)",
         "schema": {"type": ["number", "null"], "default": 60},
-        "description": "Longest wait between two retries (Retry-After is honoured up to 300 s).",
+        "description": "Longest wait between two retries.",
+    },
+    "max_retry_after": {
+        "label": "Max Retry-After (s)",
+        "schema": {"type": ["number", "null"], "default": 300},
+        "description": "Longest Retry-After honoured, so that a broken header cannot park a task.",
     },
     "rate_limit": {
         "label": "Client-side rate limiting",
         "schema": {"type": ["boolean", "null"], "default": True},
-        "description": "Pace requests under Planet's per-key limits, shared by every task in a worker.",
+        "description": "Pace requests under Planet's per-key limits, shared by every hook in a process "
+        "(one task, or all the waits of a triggerer).",
     },
     "rate_limits": {
         "label": "Rate limits (JSON)",

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_planet_orders.core.api import DEFAULT_RATE_LIMITS, Endpoint
 from airflow_provider_planet_orders.core.build import ApiRequest, normalize_base_url
@@ -67,9 +68,15 @@ class ClientSettings:
     rate_limits: Mapping[Endpoint, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
 
     @classmethod
-    def from_connection(cls, host: str | None, extras: Mapping[str, Any]) -> ClientSettings:
-        """Read settings from a connection's host and extras; unknown extras are left alone."""
-        values: dict[str, Any] = {"base_url": _base_url(host)}
+    def from_connection(
+        cls, host: str | None, extras: Mapping[str, Any], port: int | None = None
+    ) -> ClientSettings:
+        """
+        Read settings from a connection's host, port and extras; unknown extras are left alone.
+
+        The port applies when the host does not carry one (``planet://:KEY@proxy:8443``).
+        """
+        values: dict[str, Any] = {"base_url": _base_url(host, port)}
         for name in ("connect_timeout", "read_timeout", "backoff_initial", "backoff_max", "max_retry_after"):
             if extras.get(name) not in (None, ""):
                 values[name] = _number(extras[name], name)
@@ -101,11 +108,16 @@ class ClientSettings:
         return rate if rate and rate > 0 else None
 
 
-def _base_url(host: str | None) -> str:
+def _base_url(host: str | None, port: int | None = None) -> str:
     try:
-        return normalize_base_url(host)
+        url = normalize_base_url(host)
     except PlanetOrdersError as err:
         raise PlanetConfigurationError(f"planet connection: {err}") from None
+    if port and host:
+        parts = urlsplit(url)
+        if parts.port is None:
+            url = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{int(port)}"))
+    return url
 
 
 def _bad(name: str, problem: str, value: Any) -> PlanetConfigurationError:

@@ -77,7 +77,9 @@ class _PlanetHookBase(BaseHook):
         """Connection form for Airflow before 3.2, which does not read it from the provider info."""
         return {key: (list(v) if isinstance(v, list) else dict(v)) for key, v in UI_FIELD_BEHAVIOUR.items()}
 
-    def _configure(self, password: str | None, host: str | None, extras: Mapping[str, Any]) -> None:
+    def _configure(
+        self, password: str | None, host: str | None, extras: Mapping[str, Any], port: int | None = None
+    ) -> None:
         api_key = (password or "").strip() or os.environ.get(API_KEY_ENV, "").strip()
         if not api_key:
             raise PlanetConfigurationError(
@@ -85,7 +87,7 @@ class _PlanetHookBase(BaseHook):
                 f"connection's password (shown as 'API key') or set {API_KEY_ENV}"
             )
         mask_secret(api_key)
-        self._settings = ClientSettings.from_connection(host, extras)
+        self._settings = ClientSettings.from_connection(host, extras, port)
         self._builder = RequestBuilder(self._settings.base_url)
         self._api_key = api_key
 
@@ -110,7 +112,7 @@ class _PlanetHookBase(BaseHook):
             if not self._env_key_fallback():
                 raise
             return
-        self._configure(conn.password, conn.host, conn.extra_dejson)
+        self._configure(conn.password, conn.host, conn.extra_dejson, conn.port)
 
     def _env_key_fallback(self) -> bool:
         """Without a ``planet_default`` connection, ``PL_API_KEY`` alone is enough (Planet's defaults)."""
@@ -453,7 +455,7 @@ class PlanetOrdersAsyncHook(_PlanetHookBase):
             if not self._env_key_fallback():
                 raise
             return
-        self._configure(conn.password, conn.host, await get_async_extra(conn))
+        self._configure(conn.password, conn.host, await get_async_extra(conn), conn.port)
 
     async def get_async_conn(self) -> httpx.AsyncClient:
         """The ``httpx.AsyncClient`` this hook sends with (shared on the loop, see above)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 
 import pytest
@@ -49,6 +50,32 @@ def test_default_base_url_is_planets(monkeypatch) -> None:
 def test_bare_host_name_means_https(monkeypatch) -> None:
     set_planet_connection(monkeypatch, host="proxy.example.com")
     assert make_hook().settings.base_url == "https://proxy.example.com"
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "base_url"),
+    [
+        ("proxy.example.com", 8443, "https://proxy.example.com:8443"),
+        ("http://127.0.0.1", 8080, "http://127.0.0.1:8080"),
+        ("http://127.0.0.1:9000", 8080, "http://127.0.0.1:9000"),  # a port in the URL wins
+        (None, 8443, "https://api.planet.com"),  # a port alone does not move Planet's API
+    ],
+)
+def test_the_connection_port_applies_when_the_host_has_none(monkeypatch, host, port, base_url) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PLANET_DEFAULT",
+        json.dumps(
+            {"conn_type": "planet", "password": API_KEY, "port": port, **({"host": host} if host else {})}
+        ),
+    )
+    assert make_hook().settings.base_url == base_url
+
+
+def test_uri_form_with_a_port(monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_PLANET_DEFAULT", f"planet://:{API_KEY}@proxy.example.com:8443")
+    hook = make_hook()
+    assert hook.settings.base_url == "https://proxy.example.com:8443"
+    assert hook._api_key == API_KEY
 
 
 def test_pl_api_key_is_used_when_the_connection_has_no_key(monkeypatch) -> None:

@@ -58,8 +58,9 @@ def test_connection_type_matches_the_hook() -> None:
 
 def test_connection_form_shows_only_what_matters() -> None:
     behaviour = PlanetOrdersHook.get_ui_field_behaviour()
-    assert set(behaviour["hidden_fields"]) == {"schema", "port", "login", "extra"}
-    assert behaviour["relabeling"] == {"password": "API key", "host": "Base URL"}
+    assert set(behaviour["hidden_fields"]) == {"schema", "login", "extra"}
+    assert behaviour["relabeling"]["password"] == "API key"
+    assert behaviour["relabeling"]["host"] == "Base URL"
     assert "PL_API_KEY" in behaviour["placeholders"]["password"]
 
 
