@@ -256,6 +256,12 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of another process so far (from /proc), e.g. the emulator's."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds() -> float:
     """User plus system CPU time of this process so far (``CLOCK_PROCESS_CPUTIME_ID``)."""
     return time.process_time()
