@@ -14,10 +14,11 @@ OLDEST_CONSTRAINTS = constraints/airflow-$(OLDEST_AIRFLOW_VERSION).txt
 # Keep Airflow's own state out of the user's home while testing.
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: help venv test test-oldest lint unit docs demo chaos constraints clean
+.PHONY: help venv test test-oldest lint unit docs demo airflow chaos constraints clean
 
 help:
 	@echo "make demo         run the recurring-pull example DAG end to end against the local emulator"
+	@echo "make airflow      a local Airflow UI with the example DAGs, wired to the emulator"
 	@echo "make test         lint, type-check and run the test suite (newest Airflow $(AIRFLOW_VERSION))"
 	@echo "make test-oldest  run the tests against the oldest supported Airflow ($(OLDEST_AIRFLOW_VERSION))"
 	@echo "make chaos        $(CHAOS_RUNS) DAG runs under every fault; writes docs/reliability.md figures"
@@ -55,6 +56,10 @@ test: lint unit
 # The main job, end to end: the emulator, a throwaway Airflow, the recurring-pull DAG.
 demo: $(VENV)/.installed
 	@$(VENV)/bin/python -m tests.e2e.demo
+
+# A real local Airflow (api-server, scheduler, dag-processor, triggerer) on the emulator; Ctrl-C stops it.
+airflow: $(VENV)/.installed
+	@$(VENV)/bin/python -m tests.e2e.local_airflow
 
 # Reliability under every fault at once; updates the figures in docs/reliability.md.
 CHAOS_RUNS ?= 50
