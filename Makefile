@@ -75,11 +75,15 @@ test-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/pytest -m "not e2e"
 
 # Pin what a fresh resolve picks today, for both Airflow versions the provider is tested on.
+# constraints/pins-<version>.txt, where present, holds what a fresh resolve must respect for that
+# Airflow (the versions of Airflow's own constraints that its code needs).
+CONSTRAINT_VERSIONS ?= $(AIRFLOW_VERSION) $(OLDEST_AIRFLOW_VERSION)
 constraints:
-	@set -e; for v in $(AIRFLOW_VERSION) $(OLDEST_AIRFLOW_VERSION); do \
+	@set -e; for v in $(CONSTRAINT_VERSIONS); do \
 		d=$$(mktemp -d); $(PYTHON) -m venv $$d; \
+		pins=""; if [ -f constraints/pins-$$v.txt ]; then pins="-c constraints/pins-$$v.txt"; fi; \
 		$$d/bin/python -m pip install -q --upgrade pip && \
-		$$d/bin/python -m pip install -q -e ".[test,lint,docs]" "apache-airflow==$$v" 2>&1 | grep -v '^WARNING: Location' || true; \
+		$$d/bin/python -m pip install -q $$pins -e ".[test,lint,docs]" "apache-airflow==$$v" 2>&1 | grep -v '^WARNING: Location' || true; \
 		$$d/bin/python -c 'import airflow_provider_planet_orders' && \
 		{ echo "# Resolved by 'make constraints' for Airflow $$v on Python $$($$d/bin/python -c 'import platform; print(platform.python_version())')"; \
 		  $$d/bin/python -m pip freeze --all --exclude-editable | grep -v '^-e'; } > constraints/airflow-$$v.txt; \

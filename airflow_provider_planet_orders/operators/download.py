@@ -42,10 +42,12 @@ def resolve_destination(destination: str, conn_id: str | None = None) -> Destina
     """
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-    path = ObjectStoragePath(destination, conn_id=conn_id)
     try:
+        path = ObjectStoragePath(destination, conn_id=conn_id)
         path.fs  # noqa: B018 - resolves the filesystem now, to fall back while we can
-    except ValueError:
+    except (ValueError, TypeError):
+        # No Airflow filesystem for the scheme (or, on Airflow 3.0 with universal-pathlib 0.3,
+        # none that works): fsspec directly, with its own credentials.
         from upath import UPath
 
         return UPath(destination)

@@ -163,6 +163,8 @@ def test_local_paths_use_airflows_object_storage_path(tmp_path) -> None:
 
     assert isinstance(resolve_destination(str(tmp_path)), ObjectStoragePath)
     assert isinstance(resolve_destination(f"file://{tmp_path}"), ObjectStoragePath)
+    (resolve_destination(str(tmp_path)) / "x").write_bytes(b"ok")
+    assert (tmp_path / "x").read_bytes() == b"ok"
 
 
 def test_an_unfinished_order_is_refused(hook, emulator, tmp_path) -> None:
@@ -200,11 +202,9 @@ def test_the_operator_downloads_and_reports(hook, emulator, tmp_path) -> None:
     op.hook.sleep = lambda s: None
     events: dict = {}
 
-    class OutletEvents(dict):
-        def __missing__(self, asset):
-            event = type("Event", (), {})()
-            events[asset.uri] = event
-            return event
+    class OutletEvents:
+        def __getitem__(self, asset):  # Airflow 3.0's Asset is not hashable: key by URI
+            return events.setdefault(asset.uri, type("Event", (), {})())
 
     context = make_context()
     context["outlet_events"] = OutletEvents()

@@ -153,7 +153,7 @@ def test_mask_order_request_secrets_registers_every_secret(monkeypatch: pytest.M
 
 
 def test_masked_secrets_are_hidden_by_airflows_own_masker() -> None:
-    from airflow.sdk.log import redact
+    from airflow.providers.common.compat.sdk import redact
 
     request = order(
         amazon_s3("b", "r", aws_access_key_id="AKIAMASKEDKEYID", aws_secret_access_key="masked-s3-secret")
