@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_planet_orders.core.api import SUCCESS_STATES
+from airflow_provider_planet_orders.core.api import CLOUD_TARGETS, SUCCESS_STATES
 from airflow_provider_planet_orders.core.policy import RetryPolicy, is_transient
 from airflow_provider_planet_orders.exceptions import (
     PlanetApiError,
@@ -50,16 +50,6 @@ CHECKSUMS = ("md5", "sha256", "none")
 MANIFEST = "manifest.json"
 #: Statuses that mean "this link no longer works": fetch the order again for a fresh one.
 EXPIRED_LINK_STATUSES = frozenset({401, 403, 404, 410})
-#: Cloud delivery targets, with which Planet produces no download links.
-CLOUD_TARGETS = (
-    "amazon_s3",
-    "azure_blob_storage",
-    "google_cloud_storage",
-    "google_earth_engine",
-    "oracle_cloud_storage",
-    "planet_folders",
-    "s3_compatible",
-)
 
 
 #: What the downloader writes to: ``pathlib.Path``, Airflow's ``ObjectStoragePath`` or a

@@ -20,6 +20,36 @@ SUCCESS_STATES: frozenset[str] = frozenset({"success", "partial"})
 SOURCE_TYPES: tuple[str, ...] = ("scenes", "basemaps", "all")
 SORT_FIELDS: tuple[str, ...] = ("name", "created_on", "state", "last_modified")
 
+#: Every tool of the reference, in the reference's order.
+TOOL_NAMES: tuple[str, ...] = (
+    "harmonize",
+    "coregister",
+    "toar",
+    "clip",
+    "reproject",
+    "bandmath",
+    "composite",
+    "tile",
+    "cloud_filter",
+    "file_format",
+    "merge",
+)
+#: The tools each source type accepts (Planet's "Supported Tools" table; ``merge`` is for basemaps).
+TOOLS_BY_SOURCE_TYPE: dict[str, tuple[str, ...]] = {
+    "scenes": TOOL_NAMES[:-1],
+    "basemaps": ("clip", "file_format", "merge", "reproject", "bandmath"),
+}
+#: Cloud delivery targets: with one of them (or with ``hosting``) Planet makes no download links.
+CLOUD_TARGETS: tuple[str, ...] = (
+    "amazon_s3",
+    "azure_blob_storage",
+    "google_cloud_storage",
+    "google_earth_engine",
+    "oracle_cloud_storage",
+    "planet_folders",
+    "s3_compatible",
+)
+
 MAX_ITEMS_PER_ORDER = 500
 MAX_BULK_CANCEL_IDS = 10_000
 

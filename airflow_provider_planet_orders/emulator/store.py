@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from airflow_provider_planet_orders.core.api import CLOUD_TARGETS as API_CLOUD_TARGETS
 from airflow_provider_planet_orders.core.api import TERMINAL_STATES
 from airflow_provider_planet_orders.emulator.files import FileSpec
 
@@ -25,17 +26,7 @@ from airflow_provider_planet_orders.emulator.files import FileSpec
 UNAVAILABLE_MARKER = "unavailable"
 
 #: Cloud delivery targets: with one of them (or with ``hosting``) there are no download links.
-CLOUD_TARGETS = frozenset(
-    {
-        "amazon_s3",
-        "azure_blob_storage",
-        "google_cloud_storage",
-        "google_earth_engine",
-        "oracle_cloud_storage",
-        "planet_folders",
-        "s3_compatible",
-    }
-)
+CLOUD_TARGETS = frozenset(API_CLOUD_TARGETS)
 
 MESSAGES = {
     "queued": "Preparing order",

@@ -13,25 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from airflow_provider_planet_orders.core.api import MAX_ITEMS_PER_ORDER
+from airflow_provider_planet_orders.core.api import MAX_ITEMS_PER_ORDER, TOOLS_BY_SOURCE_TYPE
 from airflow_provider_planet_orders.emulator.store import CLOUD_TARGETS
 
-SCENE_TOOLS = frozenset(
-    {
-        "harmonize",
-        "coregister",
-        "toar",
-        "clip",
-        "reproject",
-        "bandmath",
-        "composite",
-        "tile",
-        "cloud_filter",
-        "file_format",
-        "merge",
-    }
-)
-BASEMAP_TOOLS = frozenset({"clip", "file_format"})
+SCENE_TOOLS = frozenset(TOOLS_BY_SOURCE_TYPE["scenes"])
+BASEMAP_TOOLS = frozenset(TOOLS_BY_SOURCE_TYPE["basemaps"])
 
 _NonEmpty = Field(min_length=1)
 

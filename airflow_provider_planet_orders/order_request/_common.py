@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
+from airflow_provider_planet_orders.core.api import CLOUD_TARGETS as API_CLOUD_TARGETS
 from airflow_provider_planet_orders.core.api import MAX_ITEMS_PER_ORDER
 
 ORDER_TYPES: tuple[str, ...] = ("full", "partial")
@@ -49,49 +50,9 @@ CLOUD_FILTER_METRICS: tuple[str, ...] = (
     "snow_ice_percent",
 )
 
-#: Every tool of the reference, in the reference's order.
-TOOL_NAMES: tuple[str, ...] = (
-    "harmonize",
-    "coregister",
-    "toar",
-    "clip",
-    "reproject",
-    "bandmath",
-    "composite",
-    "tile",
-    "cloud_filter",
-    "file_format",
-    "merge",
-)
-#: The tools each source type accepts (Planet's "Supported Tools" table; basemaps add ``merge``).
-TOOLS_BY_SOURCE_TYPE: dict[str, tuple[str, ...]] = {
-    "scenes": (
-        "harmonize",
-        "coregister",
-        "toar",
-        "clip",
-        "reproject",
-        "bandmath",
-        "composite",
-        "tile",
-        "cloud_filter",
-        "file_format",
-    ),
-    "basemaps": ("clip", "file_format", "merge", "reproject", "bandmath"),
-}
-
 #: Cloud delivery targets of the reference, plus ``destination`` (Planet's Destinations API, which
 #: Planet's SDK can put in a request).
-CLOUD_TARGETS: tuple[str, ...] = (
-    "amazon_s3",
-    "azure_blob_storage",
-    "google_cloud_storage",
-    "google_earth_engine",
-    "oracle_cloud_storage",
-    "planet_folders",
-    "s3_compatible",
-    "destination",
-)
+CLOUD_TARGETS: tuple[str, ...] = (*API_CLOUD_TARGETS, "destination")
 
 #: The key, inside a cloud-target block, that names an Airflow connection holding its credentials.
 CONNECTION_MARKER = "airflow_conn_id"

@@ -40,6 +40,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from airflow_provider_planet_orders.core.api import TOOL_NAMES, TOOLS_BY_SOURCE_TYPE
 from airflow_provider_planet_orders.exceptions import PlanetInvalidOrderRequestError
 from airflow_provider_planet_orders.order_request._common import (
     ARCHIVE_TYPES,
@@ -59,8 +60,6 @@ from airflow_provider_planet_orders.order_request._common import (
     ORDER_SOURCE_TYPES,
     ORDER_TYPES,
     REPROJECT_KERNELS,
-    TOOL_NAMES,
-    TOOLS_BY_SOURCE_TYPE,
     ZIP_LIMITED_ITEM_TYPES,
     PlanetOrderRequestWarning,
     did_you_mean,
