@@ -23,6 +23,7 @@ help:
 	@echo "make test-oldest  run the tests against the oldest supported Airflow ($(OLDEST_AIRFLOW_VERSION))"
 	@echo "make chaos        $(CHAOS_RUNS) DAG runs under every fault; writes docs/reliability.md figures"
 	@echo "make docs         build the documentation site (warnings are errors)"
+	@echo "make bench        run the benchmarks (about 10 minutes) and rewrite docs/performance.md"
 	@echo "make constraints  re-resolve and pin every dependency (needs the package index)"
 
 # $(call install,venv,airflow version,constraints file,extras)
@@ -70,6 +71,12 @@ chaos: $(VENV)/.installed
 docs: $(VENV)/.installed
 	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	@echo "Docs: docs/_build/html/index.html"
+
+# What the provider costs (DAG parsing, waiting at scale, hook calls, listing, downloads), measured
+# against the emulator, printed, and written with the machine's description to docs/performance.md.
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/run.py
 
 test-oldest: $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/pytest -m "not e2e"
