@@ -12,8 +12,8 @@ Two DAGs:
   ``.expand()``: one order and one download per AOI.
 
 Against the real API, set the ``planet_default`` connection's password to your API key and put
-real item ids in the params. ``PLANET_ORDERS_POLL_INTERVAL`` (seconds) shortens the polling for
-demos against the local emulator.
+real item ids in the params. ``PLANET_ORDERS_POLL_INTERVAL`` and ``PLANET_ORDERS_RETRY_DELAY``
+(seconds) shorten the polling and the wait before a retry for demos against the local emulator.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ from airflow_provider_planet_orders.operators.download import PlanetDownloadOrde
 from airflow_provider_planet_orders.operators.orders import PlanetCreateOrderOperator
 
 POLL_INTERVAL = float(os.getenv("PLANET_ORDERS_POLL_INTERVAL", "60"))
+# A retried create task re-attaches to its order instead of ordering again.
+RETRIES = {
+    "retries": 2,
+    "retry_delay": pendulum.duration(seconds=float(os.getenv("PLANET_ORDERS_RETRY_DELAY", "60"))),
+}
 DESTINATION = os.getenv("PLANET_ORDERS_DESTINATION", "/tmp/planet-orders")
 
 # A small field near Sacramento, CA.
@@ -44,6 +49,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    default_args=RETRIES,
     tags=["planet", "example"],
     params={
         "item_ids": Param(
@@ -106,6 +112,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    default_args=RETRIES,
     tags=["planet", "example"],
     params={
         "aois": Param(

@@ -265,7 +265,8 @@ class PlanetCreateOrderOperator(_PlanetOperator):
         return frozenset({"success", "partial"} if self.accept_partial else {"success"})
 
     def _create(self, request: dict[str, Any], marker: str | None) -> dict[str, Any]:
-        for attempt in range(1, 4):
+        attempts = 3
+        for attempt in range(1, attempts + 1):
             try:
                 order = self.hook.create_order(request)
                 self.log.info("Created Planet order %s (%s)", order["id"], order.get("name"))
@@ -284,11 +285,15 @@ class PlanetCreateOrderOperator(_PlanetOperator):
                         "Created Planet order %s (its answer was lost; found by its marker)", found["id"]
                     )
                     return found
-                self.log.warning(
-                    "No order carries %s; submitting again (attempt %d of 3)", marker, attempt + 1
-                )
+                if attempt < attempts:
+                    self.log.warning(
+                        "No order carries %s; submitting again (attempt %d of %d)",
+                        marker,
+                        attempt + 1,
+                        attempts,
+                    )
         raise AirflowException(
-            "Planet did not confirm the order after three attempts; a retry will look it up"
+            f"Planet did not confirm the order after {attempts} attempts; a retry looks it up again"
         )
 
     def _find_after_ambiguous_create(self, marker: str) -> dict[str, Any] | None:
