@@ -27,10 +27,14 @@ import contextlib
 import itertools
 import json
 import math
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from benchlib import (
@@ -51,7 +55,7 @@ REAL_INTERVAL = 30.0
 SAFETY_POLL_INTERVAL = 1800.0
 #: Planet's per-key limit for get and list, requests per second.
 LIMIT = 3.0
-LAG_TICK = 0.02
+LAG_TICK = 0.05
 MODES = ("shared", "per-order", "sdk")
 
 
@@ -115,8 +119,33 @@ async def _sdk(orders: list[tuple[str, float]], interval: float, record: Any, ur
         await asyncio.gather(*(wait(oid) for oid, _ in orders))
 
 
+async def _monitor(done: asyncio.Event, lags: list[float], peak: list[float]) -> None:
+    """Event-loop lag (how late a short sleep wakes) and, every tenth tick, the RSS."""
+    ticks = 0
+    while not done.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(LAG_TICK)
+        lags.append(time.perf_counter() - started - LAG_TICK)
+        ticks += 1
+        if ticks % 10 == 0:
+            peak[0] = max(peak[0], rss_mb())
+
+
+def _monitor_cpu_rate(seconds: float = 2.0) -> float:
+    """CPU seconds per second the monitor costs by itself, to take out of the waits' figure."""
+
+    async def alone() -> None:
+        done = asyncio.Event()
+        asyncio.get_running_loop().call_later(seconds, done.set)
+        await _monitor(done, [], [0.0])
+
+    cpu = time.process_time()
+    asyncio.run(alone())
+    return (time.process_time() - cpu) / seconds
+
+
 def worker(options: dict[str, Any]) -> None:
-    """Print ``ready``, read the orders from stdin, wait for them all; print the figures as JSON."""
+    """Print ``ready``, read the orders from stdin, wait for them all; write the figures as JSON."""
     isolate_airflow()
     set_planet_connection(options["url"], options["key"])
     quiet_logging()
@@ -128,6 +157,7 @@ def worker(options: dict[str, Any]) -> None:
 
     if options["mode"] == "sdk":
         import planet  # noqa: F401
+    monitor_rate = _monitor_cpu_rate()
     print("ready", flush=True)
     orders = [tuple(o) for o in json.loads(sys.stdin.readline())["orders"]]
     interval, cap = options["interval"], options["cap"]
@@ -139,19 +169,9 @@ def worker(options: dict[str, Any]) -> None:
     def record(order_id: str, status: str) -> None:
         events[order_id] = (time.time(), status)
 
-    async def monitor(done: asyncio.Event) -> None:
-        samples = 0
-        while not done.is_set():
-            started = time.perf_counter()
-            await asyncio.sleep(LAG_TICK)
-            lags.append(time.perf_counter() - started - LAG_TICK)
-            samples += 1
-            if samples % 10 == 0:
-                peak[0] = max(peak[0], rss_mb())
-
     async def main() -> float:
         done = asyncio.Event()
-        watcher = asyncio.create_task(monitor(done))
+        watcher = asyncio.create_task(_monitor(done, lags, peak))
         if options["mode"] == "shared":
             waits = _shared(orders, interval, record)
         elif options["mode"] == "per-order":
@@ -171,20 +191,89 @@ def worker(options: dict[str, Any]) -> None:
     seconds = asyncio.run(main())
     cpu = time.process_time() - cpu
     peak[0] = max(peak[0], rss_mb())
-    print(
+    # To a file: a pipe would block the worker on figures the driver reads only at its exit.
+    Path(options["output"]).write_text(
         json.dumps(
             {
                 "started": started,
                 "seconds": seconds,
                 "cpu_seconds": cpu,
+                "monitor_cpu_seconds": monitor_rate * seconds,
                 "rss_before_mb": rss_before,
                 "rss_peak_mb": peak[0],
                 "lags": lags,
                 "events": events,
             }
-        ),
-        flush=True,
+        )
     )
+
+
+def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
+    """
+    CPU per poll of the shared stream's fan-out alone: N waiting triggers, M orders per poll.
+
+    The stream is fed from memory (no HTTP), so the figure is what the triggerer spends handing one
+    listing to every wait: waking each filter, and each filter looking for its order in the list.
+    """
+    isolate_airflow()
+    set_planet_connection("http://127.0.0.1:9", extra={"rate_limit": False})
+    quiet_logging()
+    import uuid
+
+    from airflow.triggers.shared_stream import SharedStreamManager
+
+    from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
+
+    feeds: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+
+    class FedTrigger(PlanetOrderTrigger):
+        """The provider's trigger, its shared stream fed from memory instead of the API."""
+
+        @classmethod
+        async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+            while True:
+                yield await feeds["queue"].get()
+
+    def listed(count: int) -> list[dict[str, Any]]:
+        return [
+            {"id": str(uuid.uuid4()), "state": "running", "last_modified": "2026-01-01T00:00:00.000Z"}
+            for _ in range(count)
+        ]
+
+    async def measure(waits: int, orders: int) -> float:
+        manager = SharedStreamManager(max_subscriber_queue=polls + 10)
+        feed = feeds["queue"] = asyncio.Queue()
+        now = time.time()
+
+        async def wait(number: int) -> None:
+            trigger = FedTrigger(order_id=str(uuid.uuid4()), poll_interval=30, last_seen=now)
+            key = trigger.shared_stream_key()
+            stream = manager.subscribe(trigger_id=number, trigger=trigger, key=key)
+            try:
+                async for _ in trigger.filter_shared_stream(stream):
+                    return
+            finally:
+                await manager.unsubscribe(number, key)
+
+        tasks = [asyncio.create_task(wait(n)) for n in range(waits)]
+        raw = {"kind": "changes", "window_start": now - 150, "polled_at": now, "orders": listed(orders)}
+        await feed.put(raw)  # the first poll: every wait takes note that the stream covers it
+        await asyncio.sleep(0.5)
+        cpu = time.process_time()
+        for _ in range(polls):
+            await feed.put(raw)
+            await asyncio.sleep(0.05)
+        cpu = time.process_time() - cpu
+        if any(task.done() for task in tasks):
+            raise RuntimeError("a wait ended early: the figure would not be the fan-out's")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await manager.stop_all()
+        return cpu / polls
+
+    figures = [[n, m, asyncio.run(measure(n, m)) * 1000] for n, m in pairs]
+    print(json.dumps(figures))
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +288,15 @@ def _epoch(text: str) -> float:
 def run_once(emu: Any, mode: str, count: int, interval: float, cap: float) -> dict[str, Any]:
     """One mode at one N: create the orders, let the worker wait for them, gather the figures."""
     emu.reset()
-    options = {"mode": mode, "url": emu.url, "key": emu.key, "interval": interval, "cap": cap}
+    output = Path(tempfile.mkdtemp(prefix="bench-waiting-")) / "figures.json"
+    options = {
+        "mode": mode,
+        "url": emu.url,
+        "key": emu.key,
+        "interval": interval,
+        "cap": cap,
+        "output": str(output),
+    }
     process = subprocess.Popen(
         [sys.executable, __file__, "--worker", json.dumps(options)],
         stdin=subprocess.PIPE,
@@ -218,10 +315,10 @@ def run_once(emu: Any, mode: str, count: int, interval: float, cap: float) -> di
     while process.poll() is None:
         time.sleep(1.0)
         samples.append((time.time(), emu.stats()["requests"]))
-    output = process.stdout.read()
     if process.returncode != 0:
         raise RuntimeError(f"the {mode} worker failed with status {process.returncode}")
-    report = json.loads(output.strip().splitlines()[-1])
+    report = json.loads(output.read_text())
+    shutil.rmtree(output.parent, ignore_errors=True)
     emu.configure(rate_limits=False)
     finished = {
         o["id"]: _epoch(o["last_modified"])
@@ -290,8 +387,9 @@ def _figures(
         "peak_rate": peaks,
         "per_interval": total / intervals,
         "latency": _latency(latencies, censored),
-        "cpu_seconds": report["cpu_seconds"],
-        "cpu_per_interval_ms": report["cpu_seconds"] / intervals * 1000,
+        "cpu_seconds": report["cpu_seconds"] - report["monitor_cpu_seconds"],
+        "cpu_raw_seconds": report["cpu_seconds"],
+        "cpu_per_interval_ms": (report["cpu_seconds"] - report["monitor_cpu_seconds"]) / intervals * 1000,
         "rss_per_trigger_kb": (report["rss_peak_mb"] - report["rss_before_mb"]) * 1024 / count,
         "rss_peak_mb": report["rss_peak_mb"],
         "lag_p99_ms": percentile(lags, 0.99) * 1000,
@@ -333,9 +431,14 @@ def main() -> None:
         help="longest run of a per-order mode that the rate limit cannot keep up with, seconds",
     )
     parser.add_argument("--worker", help=argparse_hidden())
+    parser.add_argument("--fanout", help=argparse_hidden())
     args = parser.parse_args()
     if args.worker:
         worker(json.loads(args.worker))
+        return
+    if args.fanout:
+        options = json.loads(args.fanout)
+        fanout_worker([tuple(p) for p in options["pairs"]], options["polls"])
         return
     if args.quick:
         args.sizes, args.cap, args.cap_saturated = [20, 100], 40.0, 30.0
@@ -366,11 +469,28 @@ def main() -> None:
                     f"p95 {_show(figures['latency'], 'p95')} s, CPU {figures['cpu_seconds']:.2f} s",
                     flush=True,
                 )
-    _report(result, runs, args, interval, latest)
+    sizes = sorted(set(args.sizes))
+    pairs = [(n, m) for m in sorted({min(sizes), max(sizes)}) for n in sizes]
+    print("fan-out of one poll, fed from memory...", flush=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--fanout", json.dumps({"pairs": pairs, "polls": 20})],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    fanout = json.loads(out.stdout.strip().splitlines()[-1])
+    _report(result, runs, fanout, args, interval, latest)
     result.emit(args.json)
 
 
-def _report(result: Result, runs: list[dict[str, Any]], args: Any, interval: float, latest: float) -> None:
+def _report(
+    result: Result,
+    runs: list[dict[str, Any]],
+    fanout: list[list[float]],
+    args: Any,
+    interval: float,
+    latest: float,
+) -> None:
     rows = []
     for run in runs:
         lat = run["latency"]
@@ -409,6 +529,15 @@ def _report(result: Result, runs: list[dict[str, Any]], args: Any, interval: flo
             "Loop lag p99 ms",
         ],
         rows,
+    )
+    cost = {(int(n), int(m)): value for n, m, value in fanout}
+    listed = sorted({m for _, m in cost})
+    waits = sorted({n for n, _ in cost})
+    result.table(
+        "The fan-out alone: CPU ms per poll to hand one listing of M orders to N waits (from memory, "
+        "no HTTP)",
+        ["N waits", *(f"M = {m:,} orders listed" for m in listed)],
+        [[f"{n:,}", *(fmt(cost[(n, m)], 1) for m in listed)] for n in waits],
     )
     by = {(r["mode"], r["n"]): r for r in runs}
     sizes = sorted({r["n"] for r in runs})
@@ -451,6 +580,22 @@ def _report(result: Result, runs: list[dict[str, Any]], args: Any, interval: flo
             f"per interval ({growth:.1f}x)",
             growth <= 2.0,
         )
+        if len(listed) > 1 and len(waits) > 1:
+            wake = cost[(waits[-1], listed[0])] / waits[-1] * 1000
+            scan = (
+                (cost[(waits[-1], listed[-1])] - cost[(waits[-1], listed[0])])
+                / (waits[-1] * (listed[-1] - listed[0]))
+                * 1e6
+            )
+            result.note(
+                f"Where CPU per interval grows with N: the listing itself (one request and one JSON page per "
+                f"100 changed orders; here every order changed within the window, so it grew with N); "
+                f"waking every wait for every poll, about {wake:.0f} us per wait per poll; and each wait "
+                f"looking for its order in the list one by one, about {scan:.0f} ns per wait per listed "
+                f"order, which makes the fan-out grow with N x M "
+                f"({cost[(waits[-1], listed[-1])]:.0f} ms per poll for {waits[-1]:,} waits and "
+                f"{listed[-1]:,} orders)."
+            )
     per_order = by.get(("per-order", big))
     if per_order:
         result.note(
@@ -487,9 +632,11 @@ def _report(result: Result, runs: list[dict[str, Any]], args: Any, interval: flo
         f"{REAL_INTERVAL:.0f} s the same requests are spread over {scale:.0f}x longer.",
         "Latency: from the order's terminal `last_modified` (the emulator's clock, the same host "
         "clock) to the event in the worker. CPU: the worker's user+system time over the run; RSS per "
-        "wait: (peak RSS during the run - RSS before the waits) / N; loop lag: how late a 20 ms "
+        "wait: (peak RSS during the run - RSS before the waits) / N; loop lag: how late a 50 ms "
         "sleep wakes. Request counts and per-second peaks: the emulator's counters, sampled each "
         "second by the driver.",
+        "CPU excludes the measuring itself: the lag monitor's own cost, measured alone for 2 s before "
+        "each run, is taken out.",
         "Safety polls (one direct get per wait every 1,800 s) never come due in runs this short; "
         "their rate, N / 1,800 s, is added to the 1-request-per-second figure.",
     ]
