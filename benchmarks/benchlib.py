@@ -365,6 +365,7 @@ class Result:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+        print(f"NOTE {text}")
 
     def emit(self, path: str | None) -> None:
         data = {
