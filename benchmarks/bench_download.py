@@ -423,12 +423,17 @@ def main() -> None:
         "memory); the manifest is fetched once before any timing (the emulator hashes on first use).",
         f"Each method in its own process, into a fresh folder under `{args.dest}` (in memory: this "
         "machine's virtual disk throttles write-back so unevenly that it, not the client, decided "
-        f"the runs written to disk): `OrderDownloader` with the "
-        f"operator's defaults ({CONCURRENCY} streams, md5 verified while streaming), curl with "
-        f"`--parallel` ({CONCURRENCY} at a time, and all at once), Planet's SDK `download_order`.",
+        f"the runs written to disk): `OrderDownloader` with the operator's defaults ({CONCURRENCY} "
+        f"streams, md5 verified while streaming) and with the other checksums; curl with `--parallel` "
+        f"({CONCURRENCY} at a time, and all at once), the baseline; curl followed by `md5sum` (the same "
+        "work as the provider, in C); Planet's SDK `download_order`.",
+        f"The first order: {args.repeats} runs of every method, round robin, the median reported; "
+        "the 2 GB order: one run each.",
         "Client-side pacing of downloads (5/s) is off for every method; one extra run has the "
-        "provider's default pacing on. Peak RSS is each process's `ru_maxrss`.",
-        "Everything shares this machine's cores: the emulator generates the bytes it serves.",
+        "provider's default pacing on. Peak RSS is each process's `ru_maxrss`; CPU is each process's "
+        "user+system time, and the emulator's over the same run.",
+        "Everything shares this machine's two cores: the emulator generates the bytes it serves. "
+        "Figures vary by up to a third from one run to the next here.",
     ]
     result.figures = {"standard": standard, "big": big, "best_curl_mb_per_s": best_curl}
     result.emit(args.json)
