@@ -26,6 +26,10 @@ from airflow_provider_planet_orders.exceptions import (
 from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
 from tests.emulator.conftest import ORDERS, finish, make_hook, scene_order
 
+#: How a client sees a connection the server aborted: end of stream or, when the kernel answers
+#: the unread request with a reset, a read error. Which one is a matter of timing.
+DROPPED = (httpx.RemoteProtocolError, httpx.ReadError)
+
 
 def raw_get(url: str, key: str) -> bytes:
     """Send one GET on a plain socket and return every byte the server sent before closing."""
@@ -117,7 +121,7 @@ def test_a_dropped_connection_gives_no_response_at_all(
 ) -> None:
     emulator.set_faults("get", drop_rate=1.0)
     assert raw_get(f"{emulator.url}{ORDERS}/{order['id']}", emulator.api_key) == b""  # not a 500
-    with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+    with pytest.raises(DROPPED):
         client.get(f"{ORDERS}/{order['id']}")
     assert emulator.stats()["requests"]["get"] == {"dropped": 2}
     assert emulator.stats()["faults"]["drop"] == 2
@@ -159,7 +163,7 @@ def test_commit_then_drop_creates_the_order_without_answering(
 
 def test_drop_rate_on_create_drops_before_creating(emulator: EmulatorHandle, client: httpx.Client) -> None:
     emulator.set_faults("create", drop_rate=1.0)
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(DROPPED):
         client.post(ORDERS, json=scene_order())
     assert emulator.stats()["orders_created"]["total"] == 0
 
@@ -186,7 +190,7 @@ def test_a_download_dropped_mid_file_ends_early(emulator: EmulatorHandle, hook: 
     assert len(body) < 3 * 1024 * 1024
 
     with (
-        pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|without sending complete"),
+        pytest.raises(DROPPED),
         httpx.stream("GET", location) as response,
     ):
         for _ in response.iter_bytes():
@@ -220,7 +224,7 @@ def test_an_outage_drops_planet_paths_but_not_the_controls(
     emulator: EmulatorHandle, client: httpx.Client, order: dict[str, Any]
 ) -> None:
     emulator.outage(0.6)
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(DROPPED):
         client.get(f"{ORDERS}/{order['id']}")
     assert raw_get(f"{emulator.url}/compute/ops/stats/orders/v2", emulator.api_key) == b""
     control = httpx.get(f"{emulator.url}/_emulator/outage")
@@ -235,7 +239,7 @@ def test_an_outage_can_be_ended_early_over_http(emulator: EmulatorHandle, client
     assert (
         httpx.post(f"{emulator.url}/_emulator/outage", json={"seconds": 60}).json()["remaining_seconds"] > 59
     )
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(DROPPED):
         client.get(ORDERS)
     assert httpx.post(f"{emulator.url}/_emulator/outage", json={"seconds": 0}).json() == {
         "remaining_seconds": 0.0
@@ -286,7 +290,7 @@ def test_fault_routes(emulator: EmulatorHandle) -> None:
 
 def test_configured_faults_apply_from_the_start_and_come_back_on_reset() -> None:
     with run_emulator(drop_rate=1.0, seed=1) as emulator:
-        with pytest.raises(httpx.RemoteProtocolError):
+        with pytest.raises(DROPPED):
             httpx.get(emulator.url + ORDERS, auth=(emulator.api_key, ""))
         emulator.set_faults(drop_rate=0)
         assert httpx.get(emulator.url + ORDERS, auth=(emulator.api_key, "")).status_code == 200
