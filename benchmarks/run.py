@@ -210,7 +210,9 @@ def render(results: list[dict[str, Any]], host: dict[str, str], minutes: float) 
         if result["targets"]:
             lines += ["Targets:", ""]
             for target in result["targets"]:
-                lines.append(f"- {target['target']}: {target['measured']}. **{_verdict(target['met'])}**.")
+                lines.append(
+                    f"- {target['target']}: {target['measured']}. Verdict: {_verdict(target['met'])}."
+                )
             lines.append("")
         if result["notes"]:
             lines += [f"- {note}" for note in result["notes"]]
