@@ -23,6 +23,7 @@ For each file:
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import threading
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-CHECKSUMS = ("md5", "sha256", "none")
+CHECKSUMS = ("auto", "md5", "sha256", "none")
 MANIFEST = "manifest.json"
 #: Statuses that mean "this link no longer works": fetch the order again for a fresh one.
 EXPIRED_LINK_STATUSES = frozenset({401, 403, 404, 410})
@@ -107,6 +108,24 @@ class DownloadReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@functools.cache
+def fastest_checksum() -> str:
+    """
+    ``"md5"`` or ``"sha256"``, whichever hashes faster on this machine (measured once, 8 MiB each).
+
+    Both digests are in every manifest. CPUs with SHA extensions (most x86 and ARM servers since
+    2017) hash sha256 twice as fast as md5; older ones the other way round. Verifying costs a core
+    per ~1 GB/s of download, so the faster one is what keeps downloads near the network's speed.
+    """
+    block = b"\x5a" * (8 << 20)
+    timings = {}
+    for name in ("sha256", "md5"):
+        started = time.perf_counter()
+        hashlib.new(name, block)
+        timings[name] = time.perf_counter() - started
+    return min(timings, key=timings.__getitem__)
 
 
 def refuse_unfinished_or_undownloadable(order: Mapping[str, Any]) -> None:
@@ -204,7 +223,8 @@ class OrderDownloader:
     :param include: Glob patterns on result names (``"*/PSScene/*_AnalyticMS*.tif"``); all if empty.
     :param overwrite: Download again even files already present with the right digest.
     :param concurrency: Files streamed at once.
-    :param checksum: ``"md5"``, ``"sha256"`` or ``"none"``.
+    :param checksum: ``"auto"`` (the faster of md5 and sha256 here), ``"md5"``, ``"sha256"`` or
+        ``"none"``.
     :param chunk_size: Bytes read and written at a time.
     :param max_attempts: Attempts per file (network errors, 5xx, 429, digest mismatches).
     :param log: ``logging``-style callable for progress.
@@ -218,7 +238,7 @@ class OrderDownloader:
         include: Sequence[str] = (),
         overwrite: bool = False,
         concurrency: int = 4,
-        checksum: str = "md5",
+        checksum: str = "auto",
         chunk_size: int = 1 << 20,
         max_attempts: int = 8,
         log: Callable[..., None] | None = None,
@@ -233,7 +253,7 @@ class OrderDownloader:
         self.include = list(include)
         self.overwrite = overwrite
         self.concurrency = concurrency
-        self.checksum = checksum
+        self.checksum = fastest_checksum() if checksum == "auto" else checksum
         self.chunk_size = chunk_size
         self.max_attempts = max_attempts
         self.log = log or (lambda *args: None)

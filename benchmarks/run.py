@@ -153,10 +153,6 @@ none of them asserts a time.
 
 def render(results: list[dict[str, Any]], host: dict[str, str], minutes: float) -> str:
     lines = [
-        "---",
-        "orphan: true",
-        "---",
-        "",
         "# Performance",
         "",
         "<!-- Written by `make bench` (benchmarks/run.py): edit the benchmarks, not this page. -->",

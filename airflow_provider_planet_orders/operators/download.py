@@ -77,7 +77,8 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
     :param include: Glob patterns on result names (``"*/PSScene/*.tif"``); everything if empty.
     :param overwrite: Download again files already present with the right digest.
     :param concurrency: Files downloaded at once.
-    :param checksum: ``"md5"`` (default), ``"sha256"`` or ``"none"``.
+    :param checksum: ``"auto"`` (default: the faster of md5 and sha256 on the worker), ``"md5"``,
+        ``"sha256"`` or ``"none"``.
     :param asset_name: Name of the Asset this task updates; ``<dag_id>.<task_id>`` by default,
         ``""`` for none.
     :param max_attempts: Attempts per file.
@@ -97,7 +98,7 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
         include: Sequence[str] | str = (),
         overwrite: bool = False,
         concurrency: int = 4,
-        checksum: str = "md5",
+        checksum: str = "auto",
         asset_name: str | None = None,
         max_attempts: int = 8,
         **kwargs: Any,
@@ -157,7 +158,7 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
             report.retries,
             report.bytes / 1e6,
             report.seconds,
-            self.checksum if self.checksum != "none" else "nothing",
+            downloader.checksum if downloader.checksum != "none" else "nothing",
         )
         self._emit_asset_event(context, report.as_dict())
         return report.as_dict()

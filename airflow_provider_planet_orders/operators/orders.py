@@ -473,7 +473,8 @@ class PlanetListOrdersOperator(_PlanetOperator):
 
     Each item is ``{"id", "name", "state", "created_on", "last_modified"}``. The filters are those
     of :meth:`~airflow_provider_planet_orders.hooks.orders.PlanetOrdersHook.list_orders` and are
-    templated; ``limit`` caps the result (default 1,000) so that an XCom stays small.
+    templated; ``limit`` caps the result (default 1,000) so that an XCom stays small, and
+    ``page_size`` (default 100) keeps the requests few: Planet allows 3 list requests a second.
     """
 
     template_fields: Sequence[str] = (
@@ -497,7 +498,7 @@ class PlanetListOrdersOperator(_PlanetOperator):
         last_modified: Any = None,
         hosting: bool | None = None,
         sort_by: str | Sequence[str] | None = None,
-        page_size: int | None = None,
+        page_size: int | None = 100,
         limit: int | None = 1000,
         **kwargs: Any,
     ) -> None:

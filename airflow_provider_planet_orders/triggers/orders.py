@@ -8,12 +8,12 @@ a key that reaches a state, for event-driven scheduling (``AssetWatcher``).
 **One poll for many waits.** Planet allows 3 get-order requests per second per key: a thousand
 waits polling one order each would need 33. On Airflow 3.3+, every trigger of one connection and
 poll interval in a triggerer process shares one poll loop (the triggerer's shared streams): once
-per interval it lists the orders whose ``last_modified`` moved since the previous poll (minus a
-margin for clock skew), one request per 100 changed orders, and every waiter picks its own order
-out of that list. A waiter that joins late, or whose last sighting of its order predates the
-stream's window, first checks its order directly; a slow per-order safety poll catches a change
-the window missed. Where shared streams are absent (older Airflow, ``dag.test``) each trigger
-polls its own order; both paths fire identical events.
+per interval it lists the orders whose ``last_modified`` moved since the previous listing (by
+Planet's own clock, minus a margin for late listings), one request per 100 changed orders, and
+every waiter picks its own order out of that list. A waiter that joins late, or whose last sighting
+of its order predates the stream's window, first checks its order directly; a slow per-order
+safety poll catches a change the window missed. Where shared streams are absent (older Airflow,
+``dag.test``) each trigger polls its own order; both paths fire identical events.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ from airflow_provider_planet_orders.exceptions import PlanetConflictError, Plane
 
 #: Longest pause between two polls after transient errors.
 MAX_ERROR_BACKOFF = 300.0
-#: Seconds subtracted from each listing window, for clock skew between Planet and the triggerer.
+#: Seconds subtracted from the first listing window, for clock skew between Planet and the triggerer.
 SKEW_MARGIN = 120.0
+#: Seconds of changes each later listing reads again, for changes Planet lists late.
+LAG_MARGIN = 30.0
 #: Default seconds between two direct looks at one order while the shared stream watches it.
 DEFAULT_SAFETY_POLL_INTERVAL = 1800.0
 #: Orders per page of the change listing (Planet's page size).
@@ -63,14 +65,23 @@ async def poll_order_changes(
     since: float | None = None,
     *,
     margin: float = SKEW_MARGIN,
+    lag: float = LAG_MARGIN,
     hook_factory: Any = _hook,
 ) -> AsyncIterator[dict[str, Any]]:
     """
     Yield, once per ``poll_interval``, the orders of the key whose ``last_modified`` moved.
 
-    Raw events: ``{"kind": "changes", "window_start", "polled_at", "orders": [compact order]}``
-    (``orders`` may be empty: the event is also the subscribers' clock); ``{"kind": "error",
-    "transient": bool, "message", "http_status"}`` when a listing failed. It runs until cancelled.
+    Raw events: ``{"kind": "changes", "window_start", "covers_since", "polled_at", "orders",
+    "by_id"}``, where ``orders`` lists each changed order once (compact) and ``by_id`` indexes them,
+    so that each waiter finds its own in constant time; the event is also the waiters' clock, so
+    it comes even when nothing changed. A waiter that last saw its order at ``covers_since`` or
+    later (client time) can rely on the stream. ``{"kind": "error", "transient", "message",
+    "http_status"}`` when a listing failed. It runs until cancelled.
+
+    The first window starts at ``since`` (client time) minus ``margin`` for clock skew. Each next
+    one starts at the newest ``last_modified`` the previous listing showed (Planet's own clock)
+    minus ``lag``, for changes Planet lists late: a poll re-reads only the last ``lag`` seconds of
+    changes, whatever the number of waits.
 
     :param since: Unix time the first window starts at (before the margin); now by default.
     """
@@ -81,32 +92,59 @@ async def poll_order_changes(
         while True:
             started = time.time()
             try:
-                orders = [
+                # created_on, not last_modified: a key that moves while pages are read would
+                # repeat some orders and skip others.
+                listed = [
                     compact_order(order)
                     async for order in hook.list_orders(
                         last_modified=(_utc(window_start), None),
                         source_type="all",
-                        sort_by="last_modified ASC",
+                        sort_by="created_on ASC",
                         page_size=CHANGES_PAGE_SIZE,
                     )
                 ]
             except PlanetOrdersError as err:
-                transient = is_transient(err)
                 failures += 1
                 yield {
                     "kind": "error",
-                    "transient": transient,
+                    "transient": is_transient(err),
                     "message": str(err),
                     "http_status": getattr(err, "status", None),
                 }
                 await asyncio.sleep(min(MAX_ERROR_BACKOFF, poll_interval * 2 ** min(failures, 8)))
                 continue
             failures = 0
-            yield {"kind": "changes", "window_start": window_start, "polled_at": started, "orders": orders}
-            window_start = started - margin
+            by_id: dict[str, dict[str, Any]] = {}
+            newest: float | None = None
+            for order in listed:
+                by_id[str(order.get("id"))] = order  # a later, fresher copy wins
+                modified = _timestamp(order.get("last_modified"))
+                if modified is not None and (newest is None or modified > newest):
+                    newest = modified
+            yield {
+                "kind": "changes",
+                "window_start": window_start,
+                "covers_since": window_start + margin,
+                "polled_at": started,
+                "orders": list(by_id.values()),
+                "by_id": by_id,
+            }
+            if newest is not None:
+                window_start = max(window_start, newest - lag)
             await asyncio.sleep(max(0.0, poll_interval - (time.time() - started)))
     finally:
         await hook.aclose()
+
+
+def _timestamp(value: Any) -> float | None:
+    """Unix time of an RFC 3339 timestamp as Planet writes it, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
 
 
 class _SharedChangesTrigger(BaseEventTrigger):
@@ -285,7 +323,7 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
         hook = None
         covered = False
         # Spread the safety polls of waits that started together.
-        next_safety = time.time() + self.safety_poll_interval * random.uniform(0.5, 1.0)
+        next_safety = time.time() + self.safety_poll_interval * random.uniform(0.0, 1.0)
         self.log.info("Waiting for Planet order %s through the connection's shared poll", self.order_id)
         try:
             async for raw in shared_stream:
@@ -297,11 +335,11 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
                     if not covered:
                         # Changes before this window are not in the stream: unless the caller saw
                         # the order after the window opened, look at it directly, once.
-                        if self.last_seen is None or self.last_seen < raw["window_start"]:
+                        if self.last_seen is None or self.last_seen < raw["covers_since"]:
                             hook = hook or self._hook()
                             event = await self._look(hook)
                         covered = True
-                    mine = next((o for o in raw["orders"] if o.get("id") == self.order_id), None)
+                    mine = raw["by_id"].get(self.order_id)
                     if event is None and mine is not None:
                         event = self._seen(mine)
                 if event is None and time.time() >= next_safety:

@@ -59,7 +59,7 @@ def test_every_file_lands_verified(hook, emulator, tmp_path, checksum) -> None:
 def test_corrupted_bytes_are_detected_and_named(hook, emulator, tmp_path) -> None:
     order = finished_order(hook, emulator, scene_request(items=("only",)))
     expected = manifest_digests_of(hook, order)["PSScene/only_analytic_udm2.tif"]["md5"]
-    d = downloader(hook, tmp_path, max_attempts=2)
+    d = downloader(hook, tmp_path, max_attempts=2, checksum="md5")
     read_manifest = d._manifest
 
     def manifest_then_corrupt_everything(name):
@@ -165,6 +165,16 @@ def test_local_paths_use_airflows_object_storage_path(tmp_path) -> None:
     assert isinstance(resolve_destination(f"file://{tmp_path}"), ObjectStoragePath)
     (resolve_destination(str(tmp_path)) / "x").write_bytes(b"ok")
     assert (tmp_path / "x").read_bytes() == b"ok"
+
+
+def test_auto_checksum_picks_one_of_the_manifests_digests(hook, emulator, tmp_path) -> None:
+    from airflow_provider_planet_orders.download import fastest_checksum
+
+    assert fastest_checksum() in ("md5", "sha256")
+    order = finished_order(hook, emulator, scene_request(items=("one",)))
+    d = downloader(hook, tmp_path)
+    assert d.checksum == fastest_checksum()
+    assert d.download(order).downloaded == 1
 
 
 def test_an_unfinished_order_is_refused(hook, emulator, tmp_path) -> None:

@@ -384,6 +384,7 @@ def test_list_orders_returns_a_compact_list(api) -> None:
     assert parse_qs(urlsplit(api.calls[0].request.url).query) == {
         "state": ["queued"],
         "name__contains": ["pull"],
+        "page_size": ["100"],  # few requests: Planet allows 3 list requests a second
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
 import httpx
@@ -15,6 +15,7 @@ import respx
 from airflow_provider_planet_orders.core.policy import RateLimiter
 from airflow_provider_planet_orders.hooks.orders import PlanetOrdersAsyncHook
 from airflow_provider_planet_orders.triggers.orders import (
+    LAG_MARGIN,
     SKEW_MARGIN,
     PlanetOrdersChangedTrigger,
     PlanetOrderTrigger,
@@ -46,11 +47,14 @@ def api():
 
 
 def changes(orders, window_start: float, polled_at: float | None = None) -> dict:
+    """A raw event as poll_order_changes yields it."""
     return {
         "kind": "changes",
         "window_start": window_start,
+        "covers_since": window_start + SKEW_MARGIN,
         "polled_at": polled_at or time.time(),
         "orders": orders,
+        "by_id": {o["id"]: o for o in orders},
     }
 
 
@@ -88,7 +92,7 @@ async def test_a_wait_picks_its_order_out_of_the_shared_changes(fast_hooks, api)
     event = await first_event(
         trigger,
         [
-            changes([], now - 10),
+            changes([], now - SKEW_MARGIN - 10),
             changes([order(other, state="success"), order(mine, state="running")], now),
             changes([order(mine, state="success", last_message="done")], now),
         ],
@@ -197,11 +201,47 @@ async def test_the_poll_lists_changes_since_the_last_poll_minus_the_margin(
     assert raws[1]["transient"] is True
     query = parse_qs(str(route.calls[0].request.url.query, "ascii"))
     assert query["source_type"] == ["all"]
-    assert query["sort_by"] == ["last_modified ASC"]
+    assert query["sort_by"] == ["created_on ASC"]  # a key that does not move while paging
     assert query["page_size"] == ["100"]
     start = datetime.fromisoformat(query["last_modified"][0].split("/")[0].replace("Z", "+00:00"))
     assert abs(start.timestamp() - (since - SKEW_MARGIN)) < 1
     assert raws[2]["window_start"] == pytest.approx(raws[0]["polled_at"] - SKEW_MARGIN)
+
+
+async def test_later_windows_follow_planets_clock_and_read_only_the_lag_again(
+    fast_hooks, api, monkeypatch
+) -> None:
+    monkeypatch.setattr("airflow_provider_planet_orders.triggers.orders.asyncio.sleep", _no_sleep)
+    a = str(uuid.uuid4())
+    now = int(time.time())
+
+    def rfc3339(seconds: int) -> str:
+        return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    stale = order(a, state="running", last_modified=rfc3339(now - 60))
+    fresh = order(a, state="success", last_modified=rfc3339(now - 55))
+    other = order(str(uuid.uuid4()), last_modified=rfc3339(now - 100))
+    route = api.get(ORDERS).mock(
+        side_effect=[
+            httpx.Response(200, json={"orders": [stale, other, fresh]}),
+            httpx.Response(200, json={"orders": []}),
+            httpx.Response(200, json={"orders": []}),
+        ]
+    )
+    raws = []
+    async for raw in poll_order_changes("planet_default", 30, now):
+        raws.append(raw)
+        if len(raws) == 3:
+            break
+    assert raws[0]["by_id"][a]["state"] == "success"  # the fresher copy of a repeated order wins
+    assert len(raws[0]["orders"]) == 2
+    newest = now - 55
+    assert raws[0]["window_start"] == now - SKEW_MARGIN
+    assert raws[1]["window_start"] == newest - LAG_MARGIN
+    assert raws[1]["covers_since"] == newest - LAG_MARGIN + SKEW_MARGIN
+    assert raws[2]["window_start"] == raws[1]["window_start"]  # nothing new: the window stays
+    second = parse_qs(str(route.calls[1].request.url.query, "ascii"))["last_modified"][0]
+    assert second == f"{rfc3339(newest - int(LAG_MARGIN))}/.."
 
 
 async def test_watcher_fires_once_per_order_matching_name_and_state(fast_hooks) -> None:
