@@ -237,7 +237,7 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
 
     from airflow.triggers.shared_stream import SharedStreamManager
 
-    from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
+    from airflow_provider_planet_orders.triggers.orders import SKEW_MARGIN, PlanetOrderTrigger
 
     feeds: dict[str, asyncio.Queue[dict[str, Any]]] = {}
 
@@ -261,7 +261,10 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
         now = time.time()
 
         async def wait(number: int) -> None:
-            trigger = FedTrigger(order_id=str(uuid.uuid4()), poll_interval=30, last_seen=now)
+            # No safety polls: the figure is the fan-out's alone.
+            trigger = FedTrigger(
+                order_id=str(uuid.uuid4()), poll_interval=30, last_seen=now, safety_poll_interval=1e9
+            )
             key = trigger.shared_stream_key()
             stream = manager.subscribe(trigger_id=number, trigger=trigger, key=key)
             try:
@@ -271,12 +274,24 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
                 await manager.unsubscribe(number, key)
 
         tasks = [asyncio.create_task(wait(n)) for n in range(waits)]
-        raw = {"kind": "changes", "window_start": now - 150, "polled_at": now, "orders": listed(orders)}
-        await feed.put(raw)  # the first poll: every wait takes note that the stream covers it
+        orders_listed = listed(orders)
+
+        def raw() -> dict[str, Any]:
+            # As poll_order_changes yields it, the listing indexed by id once per poll (counted).
+            return {
+                "kind": "changes",
+                "window_start": now - 150,
+                "covers_since": now - 150 + SKEW_MARGIN,
+                "polled_at": now,
+                "orders": orders_listed,
+                "by_id": {order["id"]: order for order in orders_listed},
+            }
+
+        await feed.put(raw())  # the first poll: every wait takes note that the stream covers it
         await asyncio.sleep(0.5)
         cpu = time.process_time()
         for _ in range(polls):
-            await feed.put(raw)
+            await feed.put(raw())
             await asyncio.sleep(0.05)
         cpu = time.process_time() - cpu
         if any(task.done() for task in tasks):
