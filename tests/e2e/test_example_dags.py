@@ -89,6 +89,13 @@ def test_wait_for_existing_order(sandbox, e2e_emulator, monkeypatch) -> None:
     assert verified_files(sandbox.data / "existing" / order["id"]) == 2
 
 
+def test_order_events_dag_runs(sandbox) -> None:
+    # Run by hand there is no asset event: the task sees none. The full-stack test drives the watcher.
+    result = sandbox.dags_test("example_planet_order_events")
+    assert result.returncode == 0, result.output[-5000:]
+    assert "Orders to process: []" in result.output
+
+
 def test_housekeeping_cancels_stale_orders(sandbox, e2e_emulator, monkeypatch) -> None:
     from airflow_provider_planet_orders.hooks.orders import PlanetOrdersHook
     from tests.conftest import set_planet_connection

@@ -24,6 +24,7 @@ from tests.e2e.harness import AirflowSandbox
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 DAG_ID = "example_planet_recurring_pull"
+EVENTS_DAG_ID = "example_planet_order_events"
 
 
 class Api:
@@ -72,6 +73,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AirflowSan
 def finished_run(stack) -> dict[str, Any]:
     _, _, api = stack
     api.wait_for("the DAG to be parsed", lambda: api.get(f"/dags/{DAG_ID}"), timeout=120)
+    api.wait_for("the events DAG to be parsed", lambda: api.get(f"/dags/{EVENTS_DAG_ID}"), timeout=120)
+    # The AssetWatcher of the events DAG watches for "daily pull*" orders reaching success.
+    api.client.patch(f"/dags/{EVENTS_DAG_ID}", json={"is_paused": False}).raise_for_status()
     api.client.patch(f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
     run = api.client.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None})
     run.raise_for_status()
@@ -128,6 +132,31 @@ def test_the_download_emitted_an_asset_event(stack, finished_run) -> None:
     ours = [e for e in events if e.get("uri") == "planet-orders://planet_default/daily_pull"]
     assert ours
     assert ours[-1]["extra"]["files"] == 2
+
+
+def test_an_order_reaching_success_starts_the_asset_watchers_dag(stack, finished_run) -> None:
+    _, _, api = stack
+    ours = {
+        api.get(
+            f"/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances/create_order/xcomEntries/order_id"
+        )["value"]
+        for run in api.get(f"/dags/{DAG_ID}/dagRuns")["dag_runs"]
+        if run["state"] == "success"
+    }
+
+    def processed() -> set[str]:
+        runs = api.get(f"/dags/{EVENTS_DAG_ID}/dagRuns")["dag_runs"]
+        ids: set[str] = set()
+        for run in runs:
+            if run["run_type"] == "asset_triggered" and run["state"] == "success":
+                tasks = f"/dags/{EVENTS_DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances"
+                ids |= set(api.get(f"{tasks}/process/xcomEntries/return_value")["value"])
+        return ids
+
+    # The watcher (PlanetOrdersChangedTrigger, sharing the connection's poll) saw "daily pull"
+    # orders succeed; asset events started runs whose task got the order ids from the events.
+    seen = api.wait_for("an asset-triggered run", processed, timeout=120)
+    assert seen <= ours
 
 
 def test_no_secret_in_logs_xcoms_or_rendered_fields(stack, finished_run) -> None:
