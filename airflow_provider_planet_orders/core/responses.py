@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
-from airflow_provider_planet_orders.core.build import ApiRequest, RequestBuilder
+from airflow_provider_planet_orders.core.build import ApiRequest, RequestBuilder, check_limit
 from airflow_provider_planet_orders.exceptions import (
     PlanetApiError,
     PlanetAuthError,
@@ -219,9 +219,12 @@ class Listing:
     The transport fetches :attr:`request` while it is not ``None`` and hands each page to
     :meth:`accept`, which returns the orders to yield and moves to the next page. A ``next`` link
     seen before raises instead of looping forever; ``limit`` stops early without fetching more.
+    The filters are checked here, when the listing starts, before any request.
     """
 
-    def __init__(self, builder: RequestBuilder, first: ApiRequest, limit: int | None = None) -> None:
+    def __init__(self, builder: RequestBuilder, limit: int | None = None, **filters: Any) -> None:
+        first = builder.list_orders(**filters)
+        limit = check_limit(limit)
         self._builder = builder
         self._seen: set[str] = set()
         self._remaining = limit

@@ -29,7 +29,7 @@ from airflow_provider_planet_orders._compat import (
     mask_secret,
 )
 from airflow_provider_planet_orders.core.api import Endpoint
-from airflow_provider_planet_orders.core.build import USER_AGENT, ApiRequest, RequestBuilder, check_limit
+from airflow_provider_planet_orders.core.build import USER_AGENT, ApiRequest, RequestBuilder
 from airflow_provider_planet_orders.core.policy import (
     RATE_LIMITER,
     ClientSettings,
@@ -357,18 +357,16 @@ class PlanetOrdersHook(_PlanetHookBase):
         """
         listing = Listing(
             self.builder,
-            self.builder.list_orders(
-                state=state,
-                source_type=source_type,
-                name=name,
-                name_contains=name_contains,
-                created_on=created_on,
-                last_modified=last_modified,
-                hosting=hosting,
-                sort_by=sort_by,
-                page_size=page_size,
-            ),
-            check_limit(limit),
+            limit,
+            state=state,
+            source_type=source_type,
+            name=name,
+            name_contains=name_contains,
+            created_on=created_on,
+            last_modified=last_modified,
+            hosting=hosting,
+            sort_by=sort_by,
+            page_size=page_size,
         )
         return self._pages(listing)
 
@@ -561,18 +559,16 @@ class PlanetOrdersAsyncHook(_PlanetHookBase):
         builder = await self._builder_async()
         listing = Listing(
             builder,
-            builder.list_orders(
-                state=state,
-                source_type=source_type,
-                name=name,
-                name_contains=name_contains,
-                created_on=created_on,
-                last_modified=last_modified,
-                hosting=hosting,
-                sort_by=sort_by,
-                page_size=page_size,
-            ),
-            check_limit(limit),
+            limit,
+            state=state,
+            source_type=source_type,
+            name=name,
+            name_contains=name_contains,
+            created_on=created_on,
+            last_modified=last_modified,
+            hosting=hosting,
+            sort_by=sort_by,
+            page_size=page_size,
         )
         while listing.request is not None:
             for order in listing.accept(await self.call(listing.request)):
