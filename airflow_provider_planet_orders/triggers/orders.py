@@ -5,26 +5,23 @@ Triggers that wait in the triggerer for Planet orders.
 hour-long order holds no worker slot. :class:`PlanetOrdersChangedTrigger` fires for every order of
 a key that reaches a state, for event-driven scheduling (``AssetWatcher``).
 
-**One poll for many waits.** Planet allows 3 get-order requests per second per key: a thousand
-waits polling one order each would need 33. On Airflow 3.3+, every trigger of one connection and
-poll interval in a triggerer process shares one poll loop (the triggerer's shared streams): once
-per interval it lists the orders whose ``last_modified`` moved since the previous listing (by
-Planet's own clock, minus a margin for late listings), one request per 100 changed orders, and
-every waiter picks its own order out of that list. A waiter that joins late, or whose last sighting
-of its order predates the stream's window, first checks its order directly; a slow per-order
-safety poll catches a change the window missed. Where shared streams are absent (older Airflow,
-``dag.test``) each trigger polls its own order; both paths fire identical events.
+**One poll for many waits.** On Airflow 3.3+, every trigger of one connection and poll interval in
+a triggerer process shares one poll loop (the triggerer's shared streams): once per interval it
+lists the orders whose ``last_modified`` moved, and each changed order reaches the waits of that
+order only (:mod:`~airflow_provider_planet_orders.triggers.changes`). A wait that joins late, or
+whose safety check is due, is checked directly or by one listing of the unfinished orders. Where
+shared streams are absent (older Airflow, ``dag.test``) each trigger polls its own order; both
+paths fire identical events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
-import random
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable, Iterable
-from datetime import datetime, timezone
 from typing import Any
 
 from airflow.providers.common.compat.triggers import BaseEventTrigger
@@ -32,119 +29,19 @@ from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_planet_orders.core.api import ORDER_STATES, TERMINAL_STATES
 from airflow_provider_planet_orders.core.build import validate_order_id
-from airflow_provider_planet_orders.core.orders import compact_order, order_event, order_state
+from airflow_provider_planet_orders.core.orders import order_event, order_state
 from airflow_provider_planet_orders.core.policy import is_transient
 from airflow_provider_planet_orders.exceptions import PlanetConflictError, PlanetOrdersError
-
-#: Longest pause between two polls after transient errors.
-MAX_ERROR_BACKOFF = 300.0
-#: Seconds subtracted from the first listing window, for clock skew between Planet and the triggerer.
-SKEW_MARGIN = 120.0
-#: Seconds of changes each later listing reads again, for changes Planet lists late.
-LAG_MARGIN = 30.0
-#: Default seconds between two direct looks at one order while the shared stream watches it.
-DEFAULT_SAFETY_POLL_INTERVAL = 1800.0
-#: Orders per page of the change listing (Planet's page size).
-CHANGES_PAGE_SIZE = 100
+from airflow_provider_planet_orders.triggers import changes
+from airflow_provider_planet_orders.triggers.changes import (
+    DEFAULT_SAFETY_POLL_INTERVAL,
+    MAX_ERROR_BACKOFF,
+    Subscription,
+)
 
 
 def _hook(planet_conn_id: str) -> Any:
-    # Imported here: the hook module brings httpx, which operators must not load at parse time.
-    from airflow_provider_planet_orders.hooks.orders import PlanetOrdersAsyncHook
-
-    return PlanetOrdersAsyncHook(planet_conn_id=planet_conn_id)
-
-
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
-
-
-async def poll_order_changes(
-    planet_conn_id: str,
-    poll_interval: float,
-    since: float | None = None,
-    *,
-    margin: float = SKEW_MARGIN,
-    lag: float = LAG_MARGIN,
-    hook_factory: Any = _hook,
-) -> AsyncIterator[dict[str, Any]]:
-    """
-    Yield, once per ``poll_interval``, the orders of the key whose ``last_modified`` moved.
-
-    Raw events: ``{"kind": "changes", "window_start", "covers_since", "polled_at", "orders",
-    "by_id"}``, where ``orders`` lists each changed order once (compact) and ``by_id`` indexes them,
-    so that each waiter finds its own in constant time; the event is also the waiters' clock, so
-    it comes even when nothing changed. A waiter that last saw its order at ``covers_since`` or
-    later (client time) can rely on the stream. ``{"kind": "error", "transient", "message",
-    "http_status"}`` when a listing failed. It runs until cancelled.
-
-    The first window starts at ``since`` (client time) minus ``margin`` for clock skew. Each next
-    one starts at the newest ``last_modified`` the previous listing showed (Planet's own clock)
-    minus ``lag``, for changes Planet lists late: a poll re-reads only the last ``lag`` seconds of
-    changes, whatever the number of waits.
-
-    :param since: Unix time the first window starts at (before the margin); now by default.
-    """
-    hook = hook_factory(planet_conn_id)
-    window_start = (time.time() if since is None else since) - margin
-    failures = 0
-    try:
-        while True:
-            started = time.time()
-            try:
-                # created_on, not last_modified: a key that moves while pages are read would
-                # repeat some orders and skip others.
-                listed = [
-                    compact_order(order)
-                    async for order in hook.list_orders(
-                        last_modified=(_utc(window_start), None),
-                        source_type="all",
-                        sort_by="created_on ASC",
-                        page_size=CHANGES_PAGE_SIZE,
-                    )
-                ]
-            except PlanetOrdersError as err:
-                failures += 1
-                yield {
-                    "kind": "error",
-                    "transient": is_transient(err),
-                    "message": str(err),
-                    "http_status": getattr(err, "status", None),
-                }
-                await asyncio.sleep(min(MAX_ERROR_BACKOFF, poll_interval * 2 ** min(failures, 8)))
-                continue
-            failures = 0
-            by_id: dict[str, dict[str, Any]] = {}
-            newest: float | None = None
-            for order in listed:
-                by_id[str(order.get("id"))] = order  # a later, fresher copy wins
-                modified = _timestamp(order.get("last_modified"))
-                if modified is not None and (newest is None or modified > newest):
-                    newest = modified
-            yield {
-                "kind": "changes",
-                "window_start": window_start,
-                "covers_since": window_start + margin,
-                "polled_at": started,
-                "orders": list(by_id.values()),
-                "by_id": by_id,
-            }
-            if newest is not None:
-                window_start = max(window_start, newest - lag)
-            await asyncio.sleep(max(0.0, poll_interval - (time.time() - started)))
-    finally:
-        await hook.aclose()
-
-
-def _timestamp(value: Any) -> float | None:
-    """Unix time of an RFC 3339 timestamp as Planet writes it, or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+    return changes.hook_for(planet_conn_id)
 
 
 class _SharedChangesTrigger(BaseEventTrigger):
@@ -157,14 +54,44 @@ class _SharedChangesTrigger(BaseEventTrigger):
         # Read once by the triggerer (3.3+); equal keys share one poll loop.
         if not getattr(self, "share_polls", True):
             return None
-        return ("airflow-provider-planet-orders", "order-changes", self.planet_conn_id, self.poll_interval)
+        return changes.stream_key(self.planet_conn_id, self.poll_interval)
+
+    @classmethod
+    def _order_changes(cls, kwargs: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The listings the shared poll routes: Planet's, once per interval."""
+        return changes.poll_order_changes(
+            kwargs["planet_conn_id"], float(kwargs["poll_interval"]), kwargs.get("last_seen")
+        )
+
+    @classmethod
+    async def _unfinished_orders(cls, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+        """A sweep: every unfinished order of the key."""
+        return await changes.list_unfinished_orders(kwargs["planet_conn_id"])
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
-        async for raw in poll_order_changes(
-            kwargs["planet_conn_id"], float(kwargs["poll_interval"]), kwargs.get("last_seen")
+        # Run once per stream key by the triggerer, with the kwargs of the trigger that started it.
+        key = changes.stream_key(kwargs["planet_conn_id"], float(kwargs["poll_interval"]))
+        async for raw in changes.run_shared_poll(
+            key, cls._order_changes(kwargs), lambda: cls._unfinished_orders(kwargs)
         ):
             yield raw
+
+    @contextlib.asynccontextmanager
+    async def _subscribed(
+        self, shared_stream: AsyncIterator[Any], sub: Subscription
+    ) -> AsyncIterator[tuple[changes.ChangeHub, Subscription]]:
+        """Join the key's hub for the time of the block; the shared stream feeds the same inbox."""
+        key = changes.stream_key(self.planet_conn_id, self.poll_interval)
+        hub = changes.hub_for(key)
+        hub.join(sub)
+        pumping = asyncio.ensure_future(changes.pump(shared_stream, sub.inbox))
+        try:
+            yield hub, sub
+        finally:
+            hub.leave(sub)
+            changes.release_hub(key, hub)
+            pumping.cancel()
 
 
 class PlanetOrderTrigger(_SharedChangesTrigger):
@@ -275,15 +202,15 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
             seconds = max(0.0, min(seconds, self.deadline - time.time()))
         await asyncio.sleep(seconds)
 
-    async def _look(self, hook: Any) -> TriggerEvent | None:
-        """One direct look at the order: its event if the wait is over, else ``None``."""
+    async def _look(self, hook: Any) -> tuple[TriggerEvent | None, bool]:
+        """One direct look at the order: its event if the wait is over, and whether the look worked."""
         try:
-            return self._seen(await hook.get_order(self.order_id))
+            return self._seen(await hook.get_order(self.order_id)), True
         except PlanetOrdersError as err:
             if is_transient(err):
                 self.log.warning("Looking at order %s failed (%s); will look again", self.order_id, err)
-                return None
-            return self._error_event(str(err), getattr(err, "status", None))
+                return None, False
+            return self._error_event(str(err), getattr(err, "status", None)), True
 
     # -- one poll per order (fallback) ----------------------------------------------------------------
 
@@ -321,36 +248,41 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         hook = None
-        covered = False
-        # Spread the safety polls of waits that started together.
-        next_safety = time.time() + self.safety_poll_interval * random.uniform(0.0, 1.0)
+        sub = Subscription(
+            order_id=self.order_id,
+            last_seen=self.last_seen,
+            end_states=frozenset(self.end_states),
+            safety_interval=self.safety_poll_interval,
+        )
         self.log.info("Waiting for Planet order %s through the connection's shared poll", self.order_id)
         try:
-            async for raw in shared_stream:
-                event: TriggerEvent | None = None
-                kind = raw.get("kind")
-                if kind == "error" and not raw.get("transient"):
-                    event = self._error_event(raw["message"], raw.get("http_status"))
-                elif kind == "changes":
-                    if not covered:
-                        # Changes before this window are not in the stream: unless the caller saw
-                        # the order after the window opened, look at it directly, once.
-                        if self.last_seen is None or self.last_seen < raw["covers_since"]:
-                            hook = hook or self._hook()
-                            event = await self._look(hook)
-                        covered = True
-                    mine = raw["by_id"].get(self.order_id)
-                    if event is None and mine is not None:
-                        event = self._seen(mine)
-                if event is None and time.time() >= next_safety:
-                    next_safety = time.time() + self.safety_poll_interval
-                    hook = hook or self._hook()
-                    event = await self._look(hook)
-                if event is None and self._past_deadline():
-                    event = self._timeout_event()
-                if event is not None:
-                    yield event
-                    return
+            async with self._subscribed(shared_stream, sub) as (hub, sub):
+                while True:
+                    # The wait sleeps until the poll hands it its order, a look, or an error.
+                    left = None if self.deadline is None else max(0.0, self.deadline - time.time())
+                    try:
+                        kind, value = await asyncio.wait_for(sub.inbox.get(), left)
+                    except asyncio.TimeoutError:
+                        yield self._timeout_event()
+                        return
+                    event: TriggerEvent | None = None
+                    if kind == "order":
+                        event = self._seen(value)
+                    elif kind == "look":
+                        hook = hook or self._hook()
+                        event, looked = await self._look(hook)
+                        if not looked:
+                            hub.recheck(sub)
+                    elif kind == "broadcast":
+                        if value.get("kind") == "error" and not value.get("transient"):
+                            event = self._error_event(value["message"], value.get("http_status"))
+                    elif kind == "failed":
+                        raise value
+                    if event is None and self._past_deadline():
+                        event = self._timeout_event()
+                    if event is not None:
+                        yield event
+                        return
         finally:
             if hook is not None:
                 await hook.aclose()
@@ -438,11 +370,16 @@ class PlanetOrdersChangedTrigger(_SharedChangesTrigger):
         return events
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        async for raw in poll_order_changes(self.planet_conn_id, self.poll_interval):
+        async for raw in changes.poll_order_changes(self.planet_conn_id, self.poll_interval):
             for event in self._events(raw):
                 yield event
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
-        async for raw in shared_stream:
-            for event in self._events(raw):
-                yield event
+        async with self._subscribed(shared_stream, Subscription()) as (_, sub):
+            while True:
+                kind, value = await sub.inbox.get()
+                if kind == "failed":
+                    raise value
+                # Every listing ("changes"), and what the stream carries (a failed listing).
+                for event in self._events(value):
+                    yield event
