@@ -23,6 +23,7 @@ lag are the waits' alone; the driver samples the emulator's request counters eve
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import itertools
 import json
@@ -31,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -56,6 +58,8 @@ SAFETY_POLL_INTERVAL = 1800.0
 #: Planet's per-key limit for get and list, requests per second.
 LIMIT = 3.0
 LAG_TICK = 0.05
+#: The shared poll re-reads this many seconds of changes (the provider's LAG_MARGIN).
+LAG_MARGIN = 30.0
 MODES = ("shared", "per-order", "sdk")
 
 
@@ -65,32 +69,51 @@ MODES = ("shared", "per-order", "sdk")
 
 
 async def _shared(
-    orders: list[tuple[str, float]], interval: float, record: Any, polls: dict[str, list[float]]
+    orders: list[tuple[str, float]],
+    interval: float,
+    record: Any,
+    polls: list[list[float]],
+    sweeps: list[list[float]],
+    safety: float,
 ) -> None:
     from airflow.triggers.shared_stream import SharedStreamManager
 
+    from airflow_provider_planet_orders.triggers import changes
     from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
 
     manager = SharedStreamManager()
+    listings = changes.poll_order_changes
 
-    async def observed(stream: AsyncIterator[Any], last: list[float]) -> AsyncIterator[Any]:
-        """The shared stream as the trigger sees it; each poll noted: orders listed, when it arrived."""
-        async for raw in stream:
+    async def observed(*args: Any, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        """The shared poll's listings, each noted: its start, orders listed, its end, CPU so far."""
+        async for raw in listings(*args, **kwargs):
             if raw.get("kind") == "changes":
-                last[0] = raw["polled_at"]
-                if str(raw["polled_at"]) not in polls:
-                    polls[str(raw["polled_at"])] = [len(raw["orders"]), time.time()]
+                now, cpu = time.time(), time.process_time()
+                polls.append([raw["polled_at"], len(raw["orders"]), now, cpu, rss_mb()])
             yield raw
+
+    unfinished = changes.list_unfinished_orders
+
+    async def swept(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """A sweep, noted: its start, its end, the unfinished orders it listed."""
+        started = time.time()
+        orders = await unfinished(*args, **kwargs)
+        sweeps.append([started, time.time(), len(orders)])
+        return orders
+
+    changes.poll_order_changes = observed
+    changes.list_unfinished_orders = swept
 
     async def wait(number: int, order_id: str, created: float) -> None:
         # As the create operator defers: it last saw the order when it created it.
-        trigger = PlanetOrderTrigger(order_id=order_id, poll_interval=interval, last_seen=created)
+        trigger = PlanetOrderTrigger(
+            order_id=order_id, poll_interval=interval, last_seen=created, safety_poll_interval=safety
+        )
         key = trigger.shared_stream_key()
         stream = manager.subscribe(trigger_id=number, trigger=trigger, key=key)
-        last = [0.0]
         try:
-            async for event in trigger.filter_shared_stream(observed(stream, last)):
-                record(order_id, event.payload.get("status"), last[0])
+            async for event in trigger.filter_shared_stream(stream):
+                record(order_id, event.payload.get("status"))
                 return
         finally:
             await manager.unsubscribe(number, key)
@@ -99,6 +122,8 @@ async def _shared(
         await asyncio.gather(*(wait(n, oid, created) for n, (oid, created) in enumerate(orders)))
     finally:
         await manager.stop_all()
+        changes.poll_order_changes = listings
+        changes.list_unfinished_orders = unfinished
 
 
 async def _per_order(orders: list[tuple[str, float]], interval: float, record: Any) -> None:
@@ -169,25 +194,29 @@ def worker(options: dict[str, Any]) -> None:
 
     if options["mode"] == "sdk":
         import planet  # noqa: F401
-    monitor_rate = _monitor_cpu_rate()
+    # The lag monitor costs about as much CPU as a thousand idle waits: steady-state runs, which
+    # measure that CPU, go without it (their RSS is sampled at each poll instead).
+    monitoring = not options["steady"]
+    monitor_rate = _monitor_cpu_rate() if monitoring else 0.0
     print("ready", flush=True)
     orders = [tuple(o) for o in json.loads(sys.stdin.readline())["orders"]]
     interval, cap = options["interval"], options["cap"]
-    events: dict[str, tuple[float, str, float | None]] = {}
-    polls: dict[str, list[float]] = {}
+    events: dict[str, tuple[float, str]] = {}
+    polls: list[list[float]] = []
+    sweeps: list[list[float]] = []
     lags: list[float] = []
     rss_before = rss_mb()
     peak = [rss_before]
 
-    def record(order_id: str, status: str, poll: float | None = None) -> None:
-        """An event: when it fired, its status, and (shared mode) when the poll behind it started."""
-        events[order_id] = (time.time(), status, poll)
+    def record(order_id: str, status: str) -> None:
+        """An event: when it fired, and its status."""
+        events[order_id] = (time.time(), status)
 
     async def main() -> float:
         done = asyncio.Event()
-        watcher = asyncio.create_task(_monitor(done, lags, peak))
+        watcher = asyncio.create_task(_monitor(done, lags, peak) if monitoring else done.wait())
         if options["mode"] == "shared":
-            waits = _shared(orders, interval, record, polls)
+            waits = _shared(orders, interval, record, polls, sweeps, options["safety"])
         elif options["mode"] == "per-order":
             waits = _per_order(orders, interval, record)
         else:
@@ -204,7 +233,7 @@ def worker(options: dict[str, Any]) -> None:
     started = time.time()
     seconds = asyncio.run(main())
     cpu = time.process_time() - cpu
-    peak[0] = max(peak[0], rss_mb())
+    peak[0] = max(peak[0], rss_mb(), *(p[4] for p in polls))
     # To a file: a pipe would block the worker on figures the driver reads only at its exit.
     Path(options["output"]).write_text(
         json.dumps(
@@ -213,11 +242,13 @@ def worker(options: dict[str, Any]) -> None:
                 "seconds": seconds,
                 "cpu_seconds": cpu,
                 "monitor_cpu_seconds": monitor_rate * seconds,
+                "monitor_cpu_rate": monitor_rate,
                 "rss_before_mb": rss_before,
                 "rss_peak_mb": peak[0],
                 "lags": lags,
                 "events": events,
                 "polls": polls,
+                "sweeps": sweeps,
             }
         )
     )
@@ -225,10 +256,16 @@ def worker(options: dict[str, Any]) -> None:
 
 def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
     """
-    CPU per poll of the shared stream's fan-out alone: N waiting triggers, M orders per poll.
+    CPU per poll of handing one listing to the waits: N waiting triggers, M orders per poll.
 
-    The stream is fed from memory (no HTTP), so the figure is what the triggerer spends handing one
-    listing to every wait: waking each filter, and each filter looking for its order in the list.
+    The listing is fed from memory (no HTTP), so the figure is what the triggerer spends per poll
+    on waits whose order is not in the listing (the waits that only wait). Two ways, measured in
+    the same process through Airflow's ``SharedStreamManager``:
+
+    * ``routed``: the provider's trigger; the shared poll hands each listed order to the waits of
+      that order only (none here);
+    * ``broadcast`` (the baseline): every listing goes through the shared stream to every wait,
+      which looks its order up in the listing's index (what the provider did before routing).
     """
     isolate_airflow()
     set_planet_connection("http://127.0.0.1:9", extra={"rate_limit": False})
@@ -237,17 +274,37 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
 
     from airflow.triggers.shared_stream import SharedStreamManager
 
-    from airflow_provider_planet_orders.triggers.orders import SKEW_MARGIN, PlanetOrderTrigger
+    from airflow_provider_planet_orders.triggers.changes import SKEW_MARGIN
+    from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
 
     feeds: dict[str, asyncio.Queue[dict[str, Any]]] = {}
 
-    class FedTrigger(PlanetOrderTrigger):
-        """The provider's trigger, its shared stream fed from memory instead of the API."""
+    async def fed() -> AsyncIterator[dict[str, Any]]:
+        while True:
+            yield await feeds["queue"].get()
+
+    class RoutedTrigger(PlanetOrderTrigger):
+        """The provider's trigger, its shared poll fed from memory instead of the API."""
+
+        @classmethod
+        def _order_changes(cls, kwargs: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+            return fed()
+
+    class BroadcastTrigger(PlanetOrderTrigger):
+        """The baseline: each listing broadcast to every wait, which picks its own order out."""
 
         @classmethod
         async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
-            while True:
-                yield await feeds["queue"].get()
+            async for raw in fed():
+                yield raw
+
+        async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+            async for raw in shared_stream:
+                mine = raw["by_id"].get(self.order_id)
+                event = None if mine is None else self._seen(mine)
+                if event is not None:
+                    yield event
+                    return
 
     def listed(count: int) -> list[dict[str, Any]]:
         return [
@@ -255,14 +312,14 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
             for _ in range(count)
         ]
 
-    async def measure(waits: int, orders: int) -> float:
+    async def measure(kind: type[PlanetOrderTrigger], waits: int, orders: int) -> float:
         manager = SharedStreamManager(max_subscriber_queue=polls + 10)
         feed = feeds["queue"] = asyncio.Queue()
         now = time.time()
 
         async def wait(number: int) -> None:
-            # No safety polls: the figure is the fan-out's alone.
-            trigger = FedTrigger(
+            # No safety checks: the figure is the hand-off's alone.
+            trigger = kind(
                 order_id=str(uuid.uuid4()), poll_interval=30, last_seen=now, safety_poll_interval=1e9
             )
             key = trigger.shared_stream_key()
@@ -277,7 +334,7 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
         orders_listed = listed(orders)
 
         def raw() -> dict[str, Any]:
-            # As poll_order_changes yields it, the listing indexed by id once per poll (counted).
+            # As poll_order_changes yields it: the listing indexed by id once per poll (counted).
             return {
                 "kind": "changes",
                 "window_start": now - 150,
@@ -287,7 +344,7 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
                 "by_id": {order["id"]: order for order in orders_listed},
             }
 
-        await feed.put(raw())  # the first poll: every wait takes note that the stream covers it
+        await feed.put(raw())  # the first poll: every wait is found covered by the listing
         await asyncio.sleep(0.5)
         cpu = time.process_time()
         for _ in range(polls):
@@ -295,14 +352,18 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
             await asyncio.sleep(0.05)
         cpu = time.process_time() - cpu
         if any(task.done() for task in tasks):
-            raise RuntimeError("a wait ended early: the figure would not be the fan-out's")
+            raise RuntimeError("a wait ended early: the figure would not be the hand-off's")
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await manager.stop_all()
         return cpu / polls
 
-    figures = [[n, m, asyncio.run(measure(n, m)) * 1000] for n, m in pairs]
+    figures = [
+        [name, n, m, asyncio.run(measure(kind, n, m)) * 1000]
+        for n, m in pairs
+        for name, kind in (("routed", RoutedTrigger), ("broadcast", BroadcastTrigger))
+    ]
     print(json.dumps(figures))
 
 
@@ -315,8 +376,23 @@ def _epoch(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def run_once(emu: Any, mode: str, count: int, interval: float, cap: float) -> dict[str, Any]:
-    """One mode at one N: create the orders, let the worker wait for them, gather the figures."""
+def run_once(
+    emu: Any,
+    mode: str,
+    count: int,
+    interval: float,
+    cap: float,
+    *,
+    safety: float = SAFETY_POLL_INTERVAL,
+    churn_every: float | None = None,
+) -> dict[str, Any]:
+    """
+    One mode at one N: create the orders, let the worker wait for them, gather the figures.
+
+    With ``churn_every`` (steady state), the N orders waited for run longer than the run, and one
+    other order of the key is created every ``churn_every`` seconds: the key changes at the same
+    pace whatever N, as when a thousand hour-long orders wait and a few change in each interval.
+    """
     emu.reset()
     output = Path(tempfile.mkdtemp(prefix="bench-waiting-")) / "figures.json"
     options = {
@@ -325,6 +401,8 @@ def run_once(emu: Any, mode: str, count: int, interval: float, cap: float) -> di
         "key": emu.key,
         "interval": interval,
         "cap": cap,
+        "safety": safety,
+        "steady": churn_every is not None,
         "output": str(output),
     }
     process = subprocess.Popen(
@@ -337,14 +415,32 @@ def run_once(emu: Any, mode: str, count: int, interval: float, cap: float) -> di
     assert process.stdout is not None
     if process.stdout.readline().strip() != "ready":
         raise RuntimeError(f"the {mode} worker did not start")
-    orders = emu.create_orders(count, prefix=f"wait-{mode}")
+    if churn_every is not None:
+        initial = emu.call("GET", "/_emulator/config", auth=False)
+        # Running at once, and until long after the run: their one change is their creation.
+        emu.configure(queued_seconds=0.0, running_seconds=100 * cap)
+        orders = emu.create_orders(count, prefix=f"steady-{mode}")
+        emu.configure(queued_seconds=initial["queued_seconds"], running_seconds=initial["running_seconds"])
+    else:
+        orders = emu.create_orders(count, prefix=f"wait-{mode}")
     emu.configure(rate_limits=True)
     process.stdin.write(json.dumps({"orders": orders}) + "\n")
     process.stdin.flush()
+    stop = threading.Event()
+    churned: list[int] = []
+    if churn_every is not None:
+
+        def churn() -> None:
+            while not stop.wait(churn_every):
+                emu.create_orders(1, prefix=f"churn-{len(churned):04d}", threads=1)
+                churned.append(1)
+
+        threading.Thread(target=churn, daemon=True).start()
     samples = [(time.time(), emu.stats()["requests"])]
     while process.poll() is None:
         time.sleep(1.0)
         samples.append((time.time(), emu.stats()["requests"]))
+    stop.set()
     if process.returncode != 0:
         raise RuntimeError(f"the {mode} worker failed with status {process.returncode}")
     report = json.loads(output.read_text())
@@ -355,7 +451,11 @@ def run_once(emu: Any, mode: str, count: int, interval: float, cap: float) -> di
         for o in emu.all_orders()
         if o["state"] in ("success", "partial", "failed", "cancelled")
     }
-    return _figures(mode, count, interval, cap, orders, report, samples, finished)
+    figures = _figures(mode, count, interval, cap, orders, report, samples, finished)
+    figures["steady"] = churn_every is not None
+    figures["churned"] = len(churned)
+    figures["safety"] = safety
+    return figures
 
 
 def _count(requests: dict[str, dict[str, int]], endpoint: str, status: str | None = None) -> int:
@@ -390,6 +490,8 @@ def _figures(
     censored: list[float] = []
     statuses: dict[str, int] = {}
     to_poll: list[float] = []  # from the terminal state to the start of the poll that showed it
+    polls = report["polls"]  # [started, orders listed, routed, CPU seconds so far]
+    routed = [p[2] for p in polls]
     for order_id, _ in orders:
         done = finished.get(order_id)
         event = report["events"].get(order_id)
@@ -399,15 +501,25 @@ def _figures(
             continue  # still running when the run ended: no latency to speak of
         if event is not None and not str(event[1]).startswith("error"):
             latencies.append(max(0.0, event[0] - done))
-            if event[2]:
-                to_poll.append(event[2] - done)
+            behind = bisect.bisect_right(routed, event[0]) - 1  # the last poll routed before it
+            if behind >= 0:
+                to_poll.append(polls[behind][0] - done)
         else:
             censored.append(end - done)  # waited at least this long, and never saw it
     lags = report["lags"]
     intervals = seconds / interval
-    listed = [int(count) for count, _ in report["polls"].values()]
-    # From the start of a poll to its orders reaching the waits: the listing, then the hand-off.
-    listing_seconds = [arrived - float(at) for at, (_, arrived) in report["polls"].items()]
+    listed = [int(p[1]) for p in polls]
+    # From the start of a poll to its orders reaching the waits: the listing's pages.
+    listing_seconds = [p[2] - p[0] for p in polls]
+    # Steady CPU per interval: from one poll to the next, less what the lag monitor costs by itself;
+    # from the first poll whose window no longer holds the creation of the orders waited for.
+    settled = max((created for _, created in orders), default=0.0) + LAG_MARGIN + 2 * interval
+    measured = [p for p in polls if p[0] >= settled]
+    steady = [
+        (b[3] - a[3] - report["monitor_cpu_rate"] * (b[2] - a[2])) / (b[2] - a[2]) * interval
+        for a, b in itertools.pairwise(measured)
+        if b[2] > a[2]
+    ]
     total = requests["get"] + requests["list"]
     return {
         "mode": mode,
@@ -428,7 +540,12 @@ def _figures(
         "listed_max": max(listed, default=0),
         "listing_seconds": sum(listing_seconds) / len(listing_seconds) if listing_seconds else math.nan,
         "listing_seconds_max": max(listing_seconds, default=math.nan),
-        "poll_gap": _mean_gap(sorted(float(at) for at in report["polls"])),
+        "poll_gap": _mean_gap(sorted(float(p[0]) for p in polls)),
+        "steady_cpu_ms": sum(steady) / len(steady) * 1000 if steady else math.nan,
+        "steady_cpu_max_ms": max(steady, default=math.nan) * 1000,
+        "steady_intervals": len(steady),
+        "steady_listed": sum(p[1] for p in measured) / len(measured) if measured else math.nan,
+        "sweeps": report["sweeps"],
         "to_poll_p95": percentile(to_poll, 0.95),
         "to_poll_max": max(to_poll, default=math.nan),
         "latency": _latency(latencies, censored),
@@ -487,6 +604,18 @@ def main() -> None:
         default=45.0,
         help="longest run of a per-order mode that the rate limit cannot keep up with, seconds",
     )
+    parser.add_argument(
+        "--steady-seconds", type=float, default=330.0, help="length of each steady-state run, seconds"
+    )
+    parser.add_argument(
+        "--steady-safety",
+        type=float,
+        help="safety-check interval of the steady-state runs, seconds (default: as many poll "
+        "intervals as 1,800 s are 30 s intervals)",
+    )
+    parser.add_argument(
+        "--churn-every", type=float, default=4.0, help="steady state: one other order created every ... s"
+    )
     parser.add_argument("--worker", help=argparse_hidden())
     parser.add_argument("--fanout", help=argparse_hidden())
     args = parser.parse_args()
@@ -497,9 +626,12 @@ def main() -> None:
         options = json.loads(args.fanout)
         fanout_worker([tuple(p) for p in options["pairs"]], options["polls"])
         return
+    if args.steady_safety is None:
+        args.steady_safety = SAFETY_POLL_INTERVAL / REAL_INTERVAL * args.interval
     if args.quick:
         args.sizes, args.cap, args.cap_saturated = [20, 100], 40.0, 30.0
         args.queued_seconds, args.running_seconds = 2.0, 6.0
+        args.steady_seconds, args.steady_safety = 75.0, 50.0
     if "sdk" in args.modes and not _installed("planet"):
         args.modes.remove("sdk")
     result = Result("waiting", "Waiting at scale")
@@ -526,6 +658,25 @@ def main() -> None:
                     f"p95 {_show(figures['latency'], 'p95')} s, CPU {figures['cpu_seconds']:.2f} s",
                     flush=True,
                 )
+        if "shared" in args.modes:
+            for count in args.sizes:
+                print(f"shared x {count}, steady state ({args.steady_seconds:.0f} s)...", flush=True)
+                figures = run_once(
+                    emu,
+                    "shared",
+                    count,
+                    interval,
+                    args.steady_seconds,
+                    safety=args.steady_safety,
+                    churn_every=args.churn_every,
+                )
+                runs.append(figures)
+                print(
+                    f"  {figures['steady_cpu_ms']:.1f} ms CPU per interval, "
+                    f"{figures['rate']:.2f} requests/s, "
+                    f"{figures['listed_per_poll']:.0f} orders listed per poll, {figures['throttled']} 429s",
+                    flush=True,
+                )
     sizes = sorted(set(args.sizes))
     pairs = [(n, m) for m in sorted({min(sizes), max(sizes)}) for n in sizes]
     print("fan-out of one poll, fed from memory...", flush=True)
@@ -535,7 +686,7 @@ def main() -> None:
         text=True,
         check=True,
     )
-    fanout = json.loads(out.stdout.strip().splitlines()[-1])
+    fanout = [tuple(row) for row in json.loads(out.stdout.strip().splitlines()[-1])]
     _report(result, runs, fanout, args, interval, latest)
     result.emit(args.json)
 
@@ -543,11 +694,172 @@ def main() -> None:
 def _report(
     result: Result,
     runs: list[dict[str, Any]],
-    fanout: list[list[float]],
+    fanout: list[tuple[Any, ...]],
     args: Any,
     interval: float,
     latest: float,
 ) -> None:
+    bursts = [r for r in runs if not r["steady"]]
+    steadies = [r for r in runs if r["steady"] and r["mode"] == "shared"]
+    _burst_tables(result, bursts, interval)
+    _steady_table(result, steadies, args, interval)
+    cost = {(str(kind), int(n), int(m)): float(value) for kind, n, m, value in fanout}
+    listed = sorted({m for _, _, m in cost})
+    waits = sorted({n for _, n, _ in cost})
+    result.table(
+        "Handing one listing to N waits none of whose orders is in it: CPU ms per poll (fed from "
+        "memory, no HTTP; routed = the provider, broadcast = every listing through the shared stream "
+        "to every wait, the baseline)",
+        ["N waits", *(f"M = {m:,} orders listed: routed / broadcast" for m in listed)],
+        [
+            [
+                f"{n:,}",
+                *(
+                    f"{fmt(cost[('routed', n, m)], 2)} / {fmt(cost[('broadcast', n, m)], 2)} "
+                    f"({_ratio(cost[('routed', n, m)], cost[('broadcast', n, m)])})"
+                    for m in listed
+                ),
+            ]
+            for n in waits
+        ],
+    )
+    by = {(r["mode"], r["n"]): r for r in bursts}
+    sizes = sorted({r["n"] for r in bursts})
+    big, small = sizes[-1], sizes[0]
+    shared_big = by.get(("shared", big))
+    steady = {r["n"]: r for r in steadies}
+    steady_big, steady_small = steady.get(big), steady.get(small)
+    if shared_big:
+        per_poll = shared_big["per_poll"]
+        listing = per_poll / REAL_INTERVAL
+        swept = [s for r in steadies for s in r["sweeps"]]
+        pages = max((math.ceil(s[2] / 100) for s in swept), default=math.ceil(big / 100))
+        safety = pages / SAFETY_POLL_INTERVAL
+        result.target(
+            f"{big:,} concurrent waits at a {REAL_INTERVAL:.0f} s interval: at most 1 request per "
+            "second on average",
+            f"{per_poll:.1f} list requests per poll measured (every order in every poll's window: "
+            f"the worst case) = {listing:.2f}/s at one poll per {REAL_INTERVAL:.0f} s, plus the safety "
+            f"checks: one sweep of the key's unfinished orders per {SAFETY_POLL_INTERVAL:.0f} s, "
+            f"{pages} pages with {big:,} waits = {safety:.3f}/s; {listing + safety:.2f}/s in all",
+            listing + safety <= 1.0,
+        )
+        result.target(
+            "zero 429s (never over the per-key limit), shared mode",
+            ", ".join(
+                f"N={r['n']:,}{' steady' if r['steady'] else ''}: {r['throttled']}"
+                for r in runs
+                if r["mode"] == "shared"
+            ),
+            all(r["throttled"] == 0 for r in runs if r["mode"] == "shared"),
+        )
+        p95 = shared_big["latency"]["p95"]
+        result.target(
+            "p95 from terminal state to event within one poll interval plus 5 s",
+            f"N={big:,}: {_show(shared_big['latency'], 'p95')} s at a {interval:g} s interval "
+            f"(bound {interval + 5:g} s); polls started every {shared_big['poll_gap']:.1f} s and took "
+            f"{shared_big['listing_seconds']:.1f} s (at most {shared_big['listing_seconds_max']:.1f} s) "
+            "to reach the waits",
+            p95 is not None and not math.isnan(p95) and p95 <= interval + 5,
+        )
+    if steady_big and steady_small and big > small:
+        growth = steady_big["steady_cpu_ms"] / steady_small["steady_cpu_ms"]
+        result.target(
+            f"triggerer CPU per poll interval flat as N grows from {small:,} to {big:,} (read here as: "
+            f"grows at most 1.25x while N grows {big // small}x)",
+            f"steady state (the key changing at the same pace whatever N, a sweep included): "
+            f"{steady_small['steady_cpu_ms']:.1f} ms -> {steady_big['steady_cpu_ms']:.1f} ms per "
+            f"interval ({growth:.2f}x)",
+            growth <= 1.25,
+        )
+    if shared_big and by.get(("shared", small)):
+        shared_small = by[("shared", small)]
+        result.note(
+            f"When every order changes in every window (the burst runs: all {big:,} orders queued, "
+            f"running and finished within a minute), CPU per interval grows with the changes, not with "
+            f"the waits: {shared_small['cpu_per_interval_ms']:.0f} ms -> "
+            f"{shared_big['cpu_per_interval_ms']:.0f} ms per interval from N={small:,} to N={big:,}, for "
+            f"{shared_small['listed_per_poll']:.0f} -> {shared_big['listed_per_poll']:.0f} orders listed "
+            "per poll (one JSON page per 100, each changed order handed to its wait, each event fired). "
+            "That work is the listing's; a wait whose order did not change costs nothing per poll (the "
+            "table above)."
+        )
+        result.note(
+            "Latency in shared mode is the wait for the next poll (up to one interval) plus the whole "
+            "listing: a poll hands its orders to the waits only once every page is in, and at 3 "
+            "requests per second a listing of P pages takes P/3 s whatever the interval. Past 15 "
+            "pages (1,500 orders changed within one window: since the previous listing's newest "
+            "change, minus 30 s) the listing alone exceeds the 5 s allowance, at any interval."
+        )
+        if shared_big["to_poll_max"] > shared_big["poll_gap"] + 0.5:
+            result.note(
+                f"Some orders were shown only by the second poll after they finished: from a terminal "
+                f"state to the poll that showed it took up to {shared_big['to_poll_max']:.1f} s, with polls "
+                f"{shared_big['poll_gap']:.1f} s apart (up to {shared_big['listed_max']:,} orders listed "
+                f"in one poll of {big:,}): an order that finishes while a listing's pages are read "
+                "may be on a page already read, and shows in the next poll."
+            )
+    per_order = by.get(("per-order", big))
+    if per_order:
+        result.note(
+            f"Per-order polling at N={big:,}: Planet's 3 gets per second make one round of {big:,} "
+            f"polls take {big / LIMIT:.0f} s whatever the poll interval, so an order is seen "
+            f"up to {big / LIMIT:.0f} s after it finished; the run stopped after "
+            f"{per_order['seconds']:.0f} s with {per_order['latency']['missed']:,} finished orders not yet "
+            "seen. The provider's pacing keeps it at 3 requests per second with no 429s."
+        )
+    sdk = by.get(("sdk", big))
+    if sdk:
+        result.note(
+            f"Planet's SDK at N={big:,}: its own pacing is 10 requests per second, so the emulator "
+            f"(like Planet) answered {sdk['throttled']:,} requests with 429; "
+            + ", ".join(f"{n:,} waits {s}" for s, n in sorted(sdk["statuses"].items()))
+            + f". It used {sdk['cpu_seconds']:.1f} s of CPU in {sdk['seconds']:.0f} s: its limiter "
+            "wakes every request waiting for a slot every 10 ms."
+        )
+    for run in runs:
+        for status, number in sorted(run["statuses"].items()):
+            if status.startswith("error"):
+                result.note(f"{run['mode']} x {run['n']:,}: {number:,} waits ended with {status}.")
+    scale = REAL_INTERVAL / interval
+    result.setup = [
+        f"Emulator in its own process, Planet's limits on (3 get/s and 3 list/s per key, token "
+        f"bucket); orders queued {args.queued_seconds:g} s and running {args.running_seconds:g} s, "
+        f"each spread +/-{args.jitter:.0%} (seeded), so they finish between "
+        f"{(args.queued_seconds + args.running_seconds) * (1 - args.jitter):.0f} and {latest:.0f} s "
+        "after creation.",
+        f"Burst runs, for each mode and N: N orders are created (rate limits off while seeding), then "
+        f"the waits start in a worker process: one event loop, poll interval {interval:g} s, the "
+        "provider's default client-side pacing on. A run ends when every wait fired or at its time cap "
+        f"({args.cap:g} s; {args.cap_saturated:g} s for per-order modes that cannot keep up).",
+        f"Steady-state runs (shared mode): the N orders waited for run longer than the run "
+        f"({args.steady_seconds:g} s), and one other order of the key is created every "
+        f"{args.churn_every:g} s (queued, running, finished within the run): the key changes at the "
+        "same pace whatever N. CPU per interval: the worker's CPU from one poll to the next, from the "
+        "first poll whose window (the previous listing's newest change minus 30 s) no longer holds "
+        f"the creation of the orders waited for. Safety checks every {args.steady_safety:g} s: as "
+        f"many poll intervals ({args.steady_safety / interval:.0f}) as the real "
+        f"{SAFETY_POLL_INTERVAL:.0f} s are {REAL_INTERVAL:.0f} s intervals, so that each run holds one "
+        "sweep, in the real proportion.",
+        f"Why {interval:g} s and not {REAL_INTERVAL:.0f} s: {REAL_INTERVAL:.0f} s over enough intervals "
+        f"would take an hour per run. What transfers is requests per poll interval: a shared poll "
+        f"lists the orders changed since the previous poll minus a 120 s clock-skew margin, one "
+        f"request per 100 of them, at most N/100 requests, whatever the interval. In the burst runs "
+        f"every order changes within one margin, so every poll lists all of them (the worst case); at "
+        f"{REAL_INTERVAL:.0f} s the same requests are spread over {scale:.0f}x longer.",
+        "Latency: from the order's terminal `last_modified` (the emulator's clock, the same host "
+        "clock) to the event in the worker. CPU: the worker's user+system time; RSS per wait: (peak "
+        "RSS during the run - RSS before the waits) / N; loop lag: how late a 50 ms sleep wakes. "
+        "Request counts and per-second peaks: the emulator's counters, sampled each second by the "
+        "driver.",
+        "CPU excludes the measuring itself: the lag monitor's own cost, measured alone for 2 s before "
+        "each run, is taken out.",
+    ]
+    result.figures = {"runs": runs, "interval": interval, "fanout": fanout}
+
+
+def _burst_tables(result: Result, runs: list[dict[str, Any]], interval: float) -> None:
+    """The burst runs: every mode at each N, and shared mode against both baselines."""
     rows = []
     for run in runs:
         lat = run["latency"]
@@ -569,7 +881,8 @@ def _report(
             ]
         )
     result.table(
-        f"N concurrent waits, poll interval {interval:g} s, Planet's limits (3 get/s, 3 list/s)",
+        f"Burst: N concurrent waits for orders that all finish within a minute, poll interval "
+        f"{interval:g} s, Planet's limits (3 get/s, 3 list/s)",
         [
             "Mode",
             "N",
@@ -587,26 +900,9 @@ def _report(
         ],
         rows,
     )
-    cost = {(int(n), int(m)): value for n, m, value in fanout}
-    listed = sorted({m for _, m in cost})
-    waits = sorted({n for n, _ in cost})
-    result.table(
-        "The fan-out alone: CPU ms per poll to hand one listing of M orders to N waits (from memory, "
-        "no HTTP)",
-        ["N waits", *(f"M = {m:,} orders listed" for m in listed)],
-        [[f"{n:,}", *(fmt(cost[(n, m)], 1) for m in listed)] for n in waits],
-    )
     by = {(r["mode"], r["n"]): r for r in runs}
-    sizes = sorted({r["n"] for r in runs})
-    big, small = sizes[-1], sizes[0]
-    shared_big, shared_small = by.get(("shared", big)), by.get(("shared", small))
-    for run in runs:
-        for status, number in sorted(run["statuses"].items()):
-            if status.startswith("error"):
-                result.note(f"{run['mode']} x {run['n']:,}: {number:,} waits ended with {status}.")
-    # Shared mode against both baselines, at each N.
     ratio_rows = []
-    for count in sizes:
+    for count in sorted({r["n"] for r in runs}):
         shared = by.get(("shared", count))
         for mode in ("per-order", "sdk"):
             other = by.get((mode, count))
@@ -626,7 +922,7 @@ def _report(
             )
     if ratio_rows:
         result.table(
-            "Shared mode as a multiple of each baseline (below 1x: shared is lower)",
+            "Burst: shared mode as a multiple of each baseline (below 1x: shared is lower)",
             ["N", "Baseline", "Requests/s", "p95 latency", "CPU s", "429s shared vs baseline"],
             ratio_rows,
         )
@@ -646,7 +942,7 @@ def _report(
     ]
     if poll_rows:
         result.table(
-            "Shared mode: the polls",
+            "Burst, shared mode: the polls",
             [
                 "N",
                 "Polls",
@@ -659,126 +955,49 @@ def _report(
             ],
             poll_rows,
         )
-    if shared_big:
-        per_poll = shared_big["per_poll"]
-        listing = per_poll / REAL_INTERVAL
-        safety = big / SAFETY_POLL_INTERVAL
-        result.target(
-            f"{big:,} concurrent waits at a {REAL_INTERVAL:.0f} s interval: at most 1 request per "
-            "second on average",
-            f"{per_poll:.1f} list requests per poll measured (every order in every poll's window: "
-            f"the worst case) = {listing:.2f}/s at one poll per {REAL_INTERVAL:.0f} s, plus "
-            f"{safety:.2f}/s of safety polls ({big:,} waits / {SAFETY_POLL_INTERVAL:.0f} s) = "
-            f"{listing + safety:.2f}/s",
-            listing + safety <= 1.0,
+
+
+def _steady_table(result: Result, runs: list[dict[str, Any]], args: Any, interval: float) -> None:
+    """The steady-state runs: CPU per interval while N waits wait and the key changes slowly."""
+    if not runs:
+        return
+    baseline = min(runs, key=lambda r: r["n"])
+    rows = []
+    for run in runs:
+        sweeps = run["sweeps"]
+        rows.append(
+            [
+                f"{run['n']:,}",
+                f"{run['steady_intervals']:,}",
+                fmt(run["steady_listed"], 0),
+                f"{run['requests']['get']:,} / {run['requests']['list']:,}",
+                f"{len(sweeps)} ({', '.join(f'{s[2]:,} orders in {s[1] - s[0]:.1f} s' for s in sweeps)})"
+                if sweeps
+                else "0",
+                f"{run['throttled']:,}",
+                fmt(run["steady_cpu_ms"], 2),
+                fmt(run["steady_cpu_max_ms"], 1),
+                _ratio(run["steady_cpu_ms"], baseline["steady_cpu_ms"]),
+                fmt(run["rss_per_trigger_kb"], 1),
+            ]
         )
-        result.target(
-            "zero 429s (never over the per-key limit), shared mode",
-            ", ".join(f"N={r['n']:,}: {r['throttled']}" for r in runs if r["mode"] == "shared"),
-            all(r["throttled"] == 0 for r in runs if r["mode"] == "shared"),
-        )
-        p95 = shared_big["latency"]["p95"]
-        result.target(
-            "p95 from terminal state to event within one poll interval plus 5 s",
-            f"N={big:,}: {_show(shared_big['latency'], 'p95')} s at a {interval:g} s interval "
-            f"(bound {interval + 5:g} s); polls started every {shared_big['poll_gap']:.1f} s and took "
-            f"{shared_big['listing_seconds']:.1f} s (at most {shared_big['listing_seconds_max']:.1f} s) "
-            "to reach the waits",
-            p95 is not None and not math.isnan(p95) and p95 <= interval + 5,
-        )
-        result.note(
-            "Latency in shared mode is the wait for the next poll (up to one interval) plus the whole "
-            "listing: a poll hands its orders to the waits only once every page is in, and at 3 "
-            "requests per second a listing of P pages takes P/3 s whatever the interval. Past 15 "
-            "pages (1,500 orders changed within one window: since the previous listing's newest "
-            "change, minus 30 s) the listing alone exceeds the 5 s allowance, at any interval."
-        )
-        if shared_big["to_poll_max"] > shared_big["poll_gap"] + 0.5:
-            result.note(
-                f"Some orders were shown only by the second poll after they finished: from a terminal "
-                f"state to the poll that showed it took up to {shared_big['to_poll_max']:.1f} s, with polls "
-                f"{shared_big['poll_gap']:.1f} s apart (up to {shared_big['listed_max']:,} orders listed "
-                f"in one poll of {big:,}): an order that finishes while a listing's pages are read "
-                "may be on a page already read, and shows in the next poll."
-            )
-        result.note(
-            f"Safety polls: each wait's first one comes due at a random time within the first "
-            f"{SAFETY_POLL_INTERVAL:.0f} s after it starts, then every {SAFETY_POLL_INTERVAL:.0f} s, so "
-            f"waits that start together (a triggerer restart, a burst of deferrals) spread them evenly: "
-            f"{big:,} waits make {safety:.2f} gets per second."
-        )
-    if shared_big and shared_small and big > small:
-        growth = shared_big["cpu_per_interval_ms"] / shared_small["cpu_per_interval_ms"]
-        result.target(
-            f"triggerer CPU per poll interval flat as N grows from {small:,} to {big:,} (read here as: "
-            f"grows at most 2x while N grows {big // small}x)",
-            f"{shared_small['cpu_per_interval_ms']:.0f} ms -> {shared_big['cpu_per_interval_ms']:.0f} ms "
-            f"per interval ({growth:.1f}x), in the worst case where every order is in every poll",
-            growth <= 2.0,
-        )
-        if len(listed) > 1 and len(waits) > 1:
-            wake = cost[(waits[-1], listed[0])] / waits[-1] * 1000
-            scan = (
-                (cost[(waits[-1], listed[-1])] - cost[(waits[-1], listed[0])])
-                / (waits[-1] * (listed[-1] - listed[0]))
-                * 1e6
-            )
-            result.note(
-                f"Where CPU per interval grows with N: the listing itself (one request and one JSON page "
-                f"per 100 changed orders; here every order changed within each window, so it grew with "
-                f"N), and Airflow's shared stream waking every wait for every poll, about {wake:.0f} us "
-                f"per wait per poll ({cost[(waits[-1], listed[-1])]:.1f} ms per poll for {waits[-1]:,} "
-                f"waits: 0.02% of a core at a 30 s interval). Finding its order costs a wait the same "
-                f"whatever the listing's length (an index by order id, built once per poll: "
-                f"{scan:.1f} ns per wait per listed order). The one-off costs of starting {big:,} waits "
-                "and firing their events are in the figure too, spread over the few intervals of a run."
-            )
-    per_order = by.get(("per-order", big))
-    if per_order:
-        result.note(
-            f"Per-order polling at N={big:,}: Planet's 3 gets per second make one round of {big:,} "
-            f"polls take {big / LIMIT:.0f} s whatever the poll interval, so an order is seen "
-            f"up to {big / LIMIT:.0f} s after it finished; the run stopped after "
-            f"{per_order['seconds']:.0f} s with {per_order['latency']['missed']:,} finished orders not yet "
-            "seen. The provider's pacing keeps it at 3 requests per second with no 429s."
-        )
-    sdk = by.get(("sdk", big))
-    if sdk:
-        result.note(
-            f"Planet's SDK at N={big:,}: its own pacing is 10 requests per second, so the emulator "
-            f"(like Planet) answered {sdk['throttled']:,} requests with 429; "
-            + ", ".join(f"{n:,} waits {s}" for s, n in sorted(sdk["statuses"].items()))
-            + f". It used {sdk['cpu_seconds']:.1f} s of CPU in {sdk['seconds']:.0f} s: its limiter "
-            "wakes every request waiting for a slot every 10 ms."
-        )
-    scale = REAL_INTERVAL / interval
-    result.setup = [
-        f"Emulator in its own process, Planet's limits on (3 get/s and 3 list/s per key, token "
-        f"bucket); orders queued {args.queued_seconds:g} s and running {args.running_seconds:g} s, "
-        f"each spread +/-{args.jitter:.0%} (seeded), so they finish between "
-        f"{(args.queued_seconds + args.running_seconds) * (1 - args.jitter):.0f} and {latest:.0f} s "
-        "after creation.",
-        f"For each mode and N: N orders are created (rate limits off while seeding), then the waits "
-        f"start in a worker process: one event loop, poll interval {interval:g} s, the provider's "
-        "default client-side pacing on. A run ends when every wait fired or at its time cap "
-        f"({args.cap:g} s; {args.cap_saturated:g} s for per-order modes that cannot keep up).",
-        f"Why {interval:g} s and not {REAL_INTERVAL:.0f} s: {REAL_INTERVAL:.0f} s over enough intervals "
-        f"would take an hour per run. What transfers is requests per poll interval: a shared poll "
-        f"lists the orders changed since the previous poll minus a 120 s clock-skew margin, one "
-        f"request per 100 of them, at most N/100 requests, whatever the interval. Here every order "
-        f"changes within one margin, so every poll lists all of them (the worst case); at "
-        f"{REAL_INTERVAL:.0f} s the same requests are spread over {scale:.0f}x longer.",
-        "Latency: from the order's terminal `last_modified` (the emulator's clock, the same host "
-        "clock) to the event in the worker. CPU: the worker's user+system time over the run; RSS per "
-        "wait: (peak RSS during the run - RSS before the waits) / N; loop lag: how late a 50 ms "
-        "sleep wakes. Request counts and per-second peaks: the emulator's counters, sampled each "
-        "second by the driver.",
-        "CPU excludes the measuring itself: the lag monitor's own cost, measured alone for 2 s before "
-        "each run, is taken out.",
-        "Safety polls (one direct get per wait every 1,800 s) never come due in runs this short; "
-        "their rate, N / 1,800 s, is added to the 1-request-per-second figure.",
-    ]
-    result.figures = {"runs": runs, "interval": interval}
+    result.table(
+        f"Steady state, shared mode: N waits for orders still running, one other order created every "
+        f"{args.churn_every:g} s, poll interval {interval:g} s, safety checks every {args.steady_safety:g} s",
+        [
+            "N",
+            "Intervals measured",
+            "Orders listed per poll",
+            "Requests get / list",
+            "Sweeps",
+            "429s",
+            "CPU ms per interval (mean)",
+            "CPU ms, worst interval",
+            f"CPU per interval vs N={baseline['n']:,}",
+            "RSS KB per wait",
+        ],
+        rows,
+    )
 
 
 def argparse_hidden() -> str:

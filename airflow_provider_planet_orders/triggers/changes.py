@@ -180,10 +180,10 @@ async def list_unfinished_orders(
 
 # -- routing --------------------------------------------------------------------------------------
 
-#: What a hub puts in a subscription's inbox: ``("order", compact order)`` when the order changed,
-#: ``("look", None)`` when the wait must look at its order itself, ``("changes", raw)`` (watchers:
-#: every listing), ``("broadcast", raw)`` for what the shared stream carried, ``("failed", error)``
-#: when the stream ended.
+#: What reaches a subscription's inbox: from the hub, ``("order", compact order)`` when the order
+#: changed, ``("look", None)`` when the wait must look at its order itself, ``("changes", raw)``
+#: (watchers: every listing); from the shared stream, ``("broadcast", raw)``, and ``("failed",
+#: error)`` when it ended; ``("deadline", None)`` from the wait's own timer.
 Message = tuple[str, Any]
 
 
@@ -275,11 +275,6 @@ class ChangeHub:
                 sub.inbox.put_nowait(("order", order))
         for sub in self._watchers:
             sub.inbox.put_nowait(("changes", raw))
-
-    def broadcast(self, message: Message) -> None:
-        """Put a message in every inbox."""
-        for sub in [*self.waits(), *self._watchers]:
-            sub.inbox.put_nowait(message)
 
     def to_check(self, covers_since: float, now: float) -> list[Subscription]:
         """

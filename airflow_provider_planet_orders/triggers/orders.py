@@ -255,18 +255,22 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
             safety_interval=self.safety_poll_interval,
         )
         self.log.info("Waiting for Planet order %s through the connection's shared poll", self.order_id)
+        deadline: asyncio.TimerHandle | None = None
+        if self.deadline is not None:
+            # A timer, not a timeout around each wait: no task of its own per wait.
+            loop = asyncio.get_running_loop()
+            left = max(0.0, self.deadline - time.time())
+            deadline = loop.call_later(left, sub.inbox.put_nowait, ("deadline", None))
         try:
             async with self._subscribed(shared_stream, sub) as (hub, sub):
                 while True:
-                    # The wait sleeps until the poll hands it its order, a look, or an error.
-                    left = None if self.deadline is None else max(0.0, self.deadline - time.time())
-                    try:
-                        kind, value = await asyncio.wait_for(sub.inbox.get(), left)
-                    except asyncio.TimeoutError:
-                        yield self._timeout_event()
-                        return
+                    # The wait sleeps until the poll hands it its order, a look, an error, or
+                    # the deadline.
+                    kind, value = await sub.inbox.get()
                     event: TriggerEvent | None = None
-                    if kind == "order":
+                    if kind == "deadline":
+                        event = self._timeout_event()
+                    elif kind == "order":
                         event = self._seen(value)
                     elif kind == "look":
                         hook = hook or self._hook()
@@ -284,6 +288,8 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
                         yield event
                         return
         finally:
+            if deadline is not None:
+                deadline.cancel()
             if hook is not None:
                 await hook.aclose()
 
