@@ -287,7 +287,7 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
         """The provider's trigger, its shared poll fed from memory instead of the API."""
 
         @classmethod
-        def _order_changes(cls, kwargs: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        def _order_changes(cls, kwargs: dict[str, Any], hook: Any) -> AsyncIterator[dict[str, Any]]:
             return fed()
 
     class BroadcastTrigger(PlanetOrderTrigger):

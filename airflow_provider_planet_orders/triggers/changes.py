@@ -90,7 +90,7 @@ async def poll_order_changes(
     *,
     margin: float = SKEW_MARGIN,
     lag: float = LAG_MARGIN,
-    hook_factory: Callable[[str], Any] | None = None,
+    hook: Any = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """
     Yield, once per ``poll_interval``, the orders of the key whose ``last_modified`` moved.
@@ -107,8 +107,10 @@ async def poll_order_changes(
     changes, whatever the number of waits.
 
     :param since: Unix time the first window starts at (before the margin); now by default.
+    :param hook: The async hook to list with, left open; by default one of its own, closed at the end.
     """
-    hook = (hook_factory or hook_for)(planet_conn_id)
+    own = hook is None
+    hook = hook_for(planet_conn_id) if own else hook
     window_start = (time.time() if since is None else since) - margin
     failures = 0
     try:
@@ -156,26 +158,21 @@ async def poll_order_changes(
                 window_start = max(window_start, newest - lag)
             await asyncio.sleep(max(0.0, poll_interval - (time.time() - started)))
     finally:
-        await hook.aclose()
+        if own:
+            await hook.aclose()
 
 
-async def list_unfinished_orders(
-    planet_conn_id: str, hook_factory: Callable[[str], Any] | None = None
-) -> list[dict[str, Any]]:
-    """Every queued or running order of the key, compact: one request per 100 of them."""
-    hook = (hook_factory or hook_for)(planet_conn_id)
-    try:
-        return [
-            compact_order(order)
-            async for order in hook.list_orders(
-                state=UNFINISHED_STATES,
-                source_type="all",
-                sort_by="created_on ASC",
-                page_size=CHANGES_PAGE_SIZE,
-            )
-        ]
-    finally:
-        await hook.aclose()
+async def list_unfinished_orders(hook: Any) -> list[dict[str, Any]]:
+    """Every queued or running order of the hook's key, compact: one request per 100 of them."""
+    return [
+        compact_order(order)
+        async for order in hook.list_orders(
+            state=UNFINISHED_STATES,
+            source_type="all",
+            sort_by="created_on ASC",
+            page_size=CHANGES_PAGE_SIZE,
+        )
+    ]
 
 
 # -- routing --------------------------------------------------------------------------------------

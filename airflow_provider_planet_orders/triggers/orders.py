@@ -57,25 +57,25 @@ class _SharedChangesTrigger(BaseEventTrigger):
         return changes.stream_key(self.planet_conn_id, self.poll_interval)
 
     @classmethod
-    def _order_changes(cls, kwargs: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    def _order_changes(cls, kwargs: dict[str, Any], hook: Any) -> AsyncIterator[dict[str, Any]]:
         """The listings the shared poll routes: Planet's, once per interval."""
         return changes.poll_order_changes(
-            kwargs["planet_conn_id"], float(kwargs["poll_interval"]), kwargs.get("last_seen")
+            kwargs["planet_conn_id"], float(kwargs["poll_interval"]), kwargs.get("last_seen"), hook=hook
         )
-
-    @classmethod
-    async def _unfinished_orders(cls, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
-        """A sweep: every unfinished order of the key."""
-        return await changes.list_unfinished_orders(kwargs["planet_conn_id"])
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
         # Run once per stream key by the triggerer, with the kwargs of the trigger that started it.
         key = changes.stream_key(kwargs["planet_conn_id"], float(kwargs["poll_interval"]))
-        async for raw in changes.run_shared_poll(
-            key, cls._order_changes(kwargs), lambda: cls._unfinished_orders(kwargs)
-        ):
-            yield raw
+        # One hook for the listings and the sweeps: one connection lookup, one HTTP client.
+        hook = _hook(kwargs["planet_conn_id"])
+        try:
+            async for raw in changes.run_shared_poll(
+                key, cls._order_changes(kwargs, hook), lambda: changes.list_unfinished_orders(hook)
+            ):
+                yield raw
+        finally:
+            await hook.aclose()
 
     @contextlib.asynccontextmanager
     async def _subscribed(

@@ -255,7 +255,7 @@ async def test_a_restart_checks_a_crowd_of_late_joiners_with_one_sweep(fast_hook
     events = await drive(
         triggers,
         [listing([], now - SKEW_MARGIN)],
-        sweep=lambda: changes.list_unfinished_orders("planet_default"),
+        sweep=lambda: changes.list_unfinished_orders(fast_hooks()),
         wait=3.0,
     )
     statuses = {ids[n]: [e["status"] for e in fired] for n, fired in enumerate(events)}
