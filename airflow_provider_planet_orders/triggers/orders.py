@@ -112,7 +112,8 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
     :param last_seen: Unix time the caller last saw the order in a state that does not end the
         wait; the shared stream covers changes after it without a direct look at the order.
     :param share_polls: Share one poll loop with the other waits of the connection (3.3+).
-    :param safety_poll_interval: Seconds between direct looks at the order while sharing.
+    :param safety_poll_interval: Seconds between safety checks of the order while sharing: a direct
+        look, or one listing of the key's unfinished orders that checks many waits at once.
     """
 
     def __init__(
