@@ -34,9 +34,11 @@ from typing import Any
 from benchlib import (
     KEY,
     Result,
+    argparse_hidden,
     arguments,
     emulator,
     fmt,
+    installed,
     isolate_airflow,
     peak_rss_mb,
     process_cpu_seconds,
@@ -312,7 +314,7 @@ def main() -> None:
         args.files, args.file_size, args.big_files, args.big_file_size = 4, "8MiB", 2, "32MiB"
 
     result = Result("download", "Downloads")
-    have_sdk = _installed("planet")
+    have_sdk = installed("planet")
     have_curl = shutil.which("curl") is not None
     methods = [
         "curl",
@@ -474,18 +476,6 @@ def _md5_speed() -> float:
 
 def _sha256_speed() -> float:
     return _hash_speed("sha256")
-
-
-def argparse_hidden() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
-
-
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 if __name__ == "__main__":

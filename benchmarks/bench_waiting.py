@@ -41,9 +41,11 @@ from typing import Any
 
 from benchlib import (
     Result,
+    argparse_hidden,
     arguments,
     emulator,
     fmt,
+    installed,
     isolate_airflow,
     percentile,
     quiet_logging,
@@ -642,7 +644,7 @@ def main() -> None:
         args.sizes, args.cap, args.cap_saturated = [20, 100], 40.0, 30.0
         args.queued_seconds, args.running_seconds = 2.0, 6.0
         args.steady_seconds, args.steady_safety = 75.0, 50.0
-    if "sdk" in args.modes and not _installed("planet"):
+    if "sdk" in args.modes and not installed("planet"):
         args.modes.remove("sdk")
     result = Result("waiting", "Waiting at scale")
     interval = args.interval
@@ -1019,18 +1021,6 @@ def _steady_table(result: Result, runs: list[dict[str, Any]], args: Any, interva
         ],
         rows,
     )
-
-
-def argparse_hidden() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
-
-
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 if __name__ == "__main__":

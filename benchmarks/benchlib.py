@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
+import importlib.util
 import json
 import math
 import os
@@ -400,3 +401,13 @@ def ratio(value: float, baseline: float) -> str:
     if not baseline or value is None or baseline is None or math.isnan(value) or math.isnan(baseline):
         return "-"
     return f"{value / baseline:.2f}x"
+
+
+def argparse_hidden() -> str:
+    """The help of an option for the benchmark's own subprocesses: hidden from ``--help``."""
+    return argparse.SUPPRESS
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported (an optional baseline such as Planet's SDK)."""
+    return importlib.util.find_spec(module) is not None

@@ -40,10 +40,6 @@ from airflow_provider_planet_orders.triggers.changes import (
 )
 
 
-def _hook(planet_conn_id: str) -> Any:
-    return changes.hook_for(planet_conn_id)
-
-
 class _SharedChangesTrigger(BaseEventTrigger):
     """What every trigger that reads the shared change stream of a connection has in common."""
 
@@ -68,7 +64,7 @@ class _SharedChangesTrigger(BaseEventTrigger):
         # Run once per stream key by the triggerer, with the kwargs of the trigger that started it.
         key = changes.stream_key(kwargs["planet_conn_id"], float(kwargs["poll_interval"]))
         # One hook for the listings and the sweeps: one connection lookup, one HTTP client.
-        hook = _hook(kwargs["planet_conn_id"])
+        hook = changes.hook_for(kwargs["planet_conn_id"])
         try:
             async for raw in changes.run_shared_poll(
                 key, cls._order_changes(kwargs, hook), lambda: changes.list_unfinished_orders(hook)
@@ -161,7 +157,7 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
         )
 
     def _hook(self) -> Any:
-        return _hook(self.planet_conn_id)
+        return changes.hook_for(self.planet_conn_id)
 
     # -- events -------------------------------------------------------------------------------------
 
