@@ -32,7 +32,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "read_timeout": "60",
         "max_retries": "5",
         "rate_limits": '{"get": 3, "list": 3, "create": 3}',
-        "port": "0 means no port; leaving it empty breaks the Test button on Airflow 3.3.2 and earlier",
+        "port": "0 means no port; empty breaks Test on Airflow ≤ 3.3.2",
     },
 }
 
