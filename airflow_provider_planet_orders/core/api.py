@@ -14,6 +14,8 @@ STATS_PATH = "/compute/ops/stats/orders/v2"
 ORDER_STATES: tuple[str, ...] = ("queued", "running", "success", "partial", "failed", "cancelled")
 #: States an order never leaves.
 TERMINAL_STATES: frozenset[str] = frozenset({"success", "partial", "failed", "cancelled"})
+#: States of an order Planet is still working on (queued or running): the others are terminal.
+UNFINISHED_STATES: tuple[str, ...] = tuple(s for s in ORDER_STATES if s not in TERMINAL_STATES)
 #: Terminal states in which the order delivered at least some of its products.
 SUCCESS_STATES: frozenset[str] = frozenset({"success", "partial"})
 
@@ -40,6 +42,7 @@ TOOLS_BY_SOURCE_TYPE: dict[str, tuple[str, ...]] = {
     "basemaps": ("clip", "file_format", "merge", "reproject", "bandmath"),
 }
 #: Cloud delivery targets: with one of them (or with ``hosting``) Planet makes no download links.
+#: ``destination`` refers to a destination registered with Planet's Destinations API.
 CLOUD_TARGETS: tuple[str, ...] = (
     "amazon_s3",
     "azure_blob_storage",
@@ -48,6 +51,7 @@ CLOUD_TARGETS: tuple[str, ...] = (
     "oracle_cloud_storage",
     "planet_folders",
     "s3_compatible",
+    "destination",
 )
 
 MAX_ITEMS_PER_ORDER = 500
