@@ -38,14 +38,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from airflow_provider_planet_orders import __version__
 from airflow_provider_planet_orders.core.api import (
     BULK_CANCEL_PATH,
+    BUNDLES_SPEC_PATH,
     MAX_BULK_CANCEL_IDS,
     ORDERS_PATH,
     STATS_PATH,
 )
+from airflow_provider_planet_orders.core.bundles import BundleSpec
 from airflow_provider_planet_orders.emulator.config import EmulatorConfig
 from airflow_provider_planet_orders.emulator.files import FileSpec, InvalidToken
 from airflow_provider_planet_orders.emulator.listing import ListQuery, ListQueryError
-from airflow_provider_planet_orders.emulator.state import DOWNLOAD_PATH, Emulator, UnknownOrder
+from airflow_provider_planet_orders.emulator.state import DOWNLOAD_PATH, Emulator, QueueFull, UnknownOrder
 from airflow_provider_planet_orders.emulator.stats import DROPPED
 from airflow_provider_planet_orders.emulator.transport import DropConnection, drop, transport_for
 from airflow_provider_planet_orders.emulator.validation import (
@@ -80,6 +82,23 @@ def bad_request(fields: dict[str, list[str]], general: str = "Invalid request") 
         {
             "field": {name: [{"message": m} for m in messages] for name, messages in fields.items()},
             "general": [{"message": general}],
+        },
+    )
+
+
+def queue_full(limit: int) -> ApiError:
+    """Planet's refusal of a create while the organisation's queue is full: a 400, not retried."""
+    return ApiError(
+        400,
+        {
+            "field": {},
+            "general": [
+                {"message": "Unable to accept order"},
+                {
+                    "message": f"Your organization has reached its limit of {limit} queued orders: "
+                    "wait for some to start or cancel some"
+                },
+            ],
         },
     )
 
@@ -131,6 +150,8 @@ def classify(method: str, path: str) -> str:
         return "stats"
     if path.rstrip("/") == DOWNLOAD_PATH.rstrip("/"):
         return "download"
+    if path == BUNDLES_SPEC_PATH:
+        return "bundles_spec"
     return "other"
 
 
@@ -533,7 +554,10 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
             order_request = validate_order_request(raw)
         except OrderRequestInvalid as error:
             raise ApiError(400, error.body()) from None
-        order = emulator.create_order(owner, order_request, _base_url(request))
+        try:
+            order = emulator.create_order(owner, order_request, _base_url(request))
+        except QueueFull as full:
+            raise queue_full(full.limit) from None
         if emulator.decide_commit_drop():
             raise DropConnection("create_commit_drop")
         return JSONResponse(order, 202)
@@ -587,6 +611,14 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
             if problems:
                 raise bad_request(problems)
         return JSONResponse(emulator.cancel_orders(owner, ids))
+
+    spec_body = json.dumps(BundleSpec.vendored().document).encode("utf-8")
+
+    @app.get(BUNDLES_SPEC_PATH, tags=tags, summary="Planet's product-bundle spec")
+    async def bundles_spec() -> Response:
+        # Public, as Planet's (its SDK fetches it without credentials); the copy the emulator
+        # validates orders with, so a client that fetches it agrees with the emulator.
+        return Response(spec_body, media_type="application/json")
 
     @app.get(STATS_PATH, tags=tags, summary="Aggregated order stats")
     async def order_stats(owner: Annotated[str, Depends(caller("stats"))]) -> Response:

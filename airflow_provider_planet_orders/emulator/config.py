@@ -12,7 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from airflow_provider_planet_orders.core.api import DEFAULT_RATE_LIMITS, Endpoint
+from airflow_provider_planet_orders.core.api import (
+    DEFAULT_RATE_LIMITS,
+    MAX_QUEUED_ORDERS_PER_ORGANIZATION,
+    Endpoint,
+)
 
 #: The key the emulator accepts when no ``--api-key`` is given. It is public on purpose: it
 #: works only against an emulator, never against Planet.
@@ -80,6 +84,8 @@ class EmulatorConfig(BaseModel):
     duration_jitter: float = Field(default=0.0, ge=0.0, le=1.0)
     file_size: int = Field(default=MiB, ge=0)
     link_ttl: float = Field(default=3600.0, gt=0.0)
+    #: Orders all keys together (one organisation) may hold queued; Planet's limit by default.
+    max_queued_orders: int = Field(default=MAX_QUEUED_ORDERS_PER_ORGANIZATION, ge=1)
 
     rate_limits: bool = True
     rate_limit_per_second: dict[str, float] = Field(

@@ -48,6 +48,14 @@ class UnknownOrder(LookupError):
     pass
 
 
+class QueueFull(RuntimeError):
+    """The organisation already holds as many queued orders as Planet allows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class Download:
     """A verified download: the file, and the key whose rate limit it counts against."""
@@ -293,6 +301,10 @@ class Emulator:
             spread = config.duration_jitter
             factor = (lambda: 1.0 + self._jitter.uniform(-spread, spread)) if spread else (lambda: 1.0)
             now = self.clock.now()
+            # Counting is a scan: only done once the organisation could be at the limit.
+            limit = config.max_queued_orders
+            if len(self.store.orders) >= limit and self.store.counts(now)["queued_orders"] >= limit:
+                raise QueueFull(limit)
             order = self.store.create(
                 owner=owner,
                 request=request,

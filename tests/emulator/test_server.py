@@ -172,6 +172,7 @@ def test_every_control_route_is_documented_and_apart_from_planets_paths(emulator
         "/compute/ops/bulk/orders/v2/cancel",
         "/compute/ops/stats/orders/v2",
         "/compute/ops/download/",
+        "/compute/ops/bundles/spec",
     }
     assert all(p.startswith("/_emulator/") for p in control)
     documented = Path(__file__).parents[2].joinpath("docs", "emulator.md").read_text()
