@@ -460,7 +460,6 @@ class ForcedState(BaseModel):
 # --------------------------------------------------------------------------------------------
 
 StateFilter = Literal["queued", "running", "failed", "success", "partial", "cancelled"]
-SourceFilter = Literal["scenes", "basemaps", "all"]
 
 
 def create_app(config: EmulatorConfig | None = None) -> FastAPI:
@@ -510,7 +509,8 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
         request: Request,
         owner: Annotated[str, Depends(caller("list"))],
         state: Annotated[list[StateFilter] | None, Query()] = None,
-        source_type: Annotated[list[SourceFilter] | None, Query()] = None,
+        # Repeated or comma-separated (``scenes,basemaps``): parsed by ListQuery, not by FastAPI.
+        source_type: Annotated[list[str] | None, Query()] = None,
         name: str | None = None,
         name__contains: str | None = None,
         created_on: str | None = None,

@@ -48,6 +48,27 @@ class UnknownOrder(LookupError):
     pass
 
 
+def ready_count(order: Order, now: float) -> int:
+    """
+    How many of the order's results (its files, then the manifest) are delivered at ``now``.
+
+    All once the order succeeded (or partly); while it runs towards success, file ``i`` of ``n``
+    is ready ``(i + 1) / (n + 1)`` of the way through the running time, and the manifest only at
+    the end; none while it is queued, held running, failing, failed or cancelled.
+    """
+    current = order.current(now)
+    total = len(order.files) + 1
+    if current.state in SUCCESS_STATES:
+        return total
+    if current.state != "running":
+        return 0
+    after = next((t for t in order.transitions if t.since > now), None)
+    if after is None or after.state not in SUCCESS_STATES or after.since <= current.since:
+        return 0
+    fraction = (now - current.since) / (after.since - current.since)
+    return max(0, min(total - 1, int(fraction * total)))
+
+
 class QueueFull(RuntimeError):
     """The organisation already holds as many queued orders as Planet allows."""
 
@@ -377,13 +398,19 @@ class Emulator:
         with self._lock:
             now = self.clock.now()
             page, marker = select(self.store.owned(owner), query, now)
-            return [self.render(o, base_url, now) for o in page], marker
+            # Planet's list pages carry no results: only a get of one order does.
+            return [self.render(o, base_url, now, with_results=False) for o in page], marker
 
-    def render(self, order: Order, base_url: str, now: float) -> dict[str, Any]:
-        """The order's JSON as Planet returns it, with fresh download links when it has results."""
+    def render(
+        self, order: Order, base_url: str, now: float, *, with_results: bool = True
+    ) -> dict[str, Any]:
+        """
+        The order's JSON as Planet returns it: with results (and fresh download links) once it
+        runs, unless ``with_results`` is false (list pages).
+        """
         current = order.current(now)
         links: dict[str, Any] = {"_self": f"{base_url}{ORDERS_PATH}/{order.id}"}
-        if current.state in SUCCESS_STATES:
+        if with_results and (current.state in SUCCESS_STATES or current.state == "running"):
             links["results"] = self._results(order, base_url, now)
         hints = order.hints if current.state in ("partial", "failed") else []
         body: dict[str, Any] = {
@@ -401,13 +428,25 @@ class Emulator:
         return body
 
     def _results(self, order: Order, base_url: str, now: float) -> list[dict[str, Any]]:
+        """
+        One entry per file and one for the manifest. While the order runs, files are delivered
+        one after another (``delivery: "pending"``, without a link, until then), and the manifest
+        last, when the order succeeds: a client must not take results for a finished order.
+        """
         names = [spec.name for spec in order.files] + [f"{order.id}/manifest.json"]
+        ready = ready_count(order, now)
         if not order.links_enabled:
-            return [{"name": name, "delivery": "success"} for name in names]
+            return [
+                {"name": name, "delivery": "success" if index < ready else "pending"}
+                for index, name in enumerate(names)
+            ]
         expires = round(now + self.config.link_ttl, 3)
         expires_at = format_time(expires)
         results = []
         for index, name in enumerate(names):
+            if index >= ready:
+                results.append({"name": name, "delivery": "pending"})
+                continue
             token = self.signer.sign(order.id, index, expires)
             results.append(
                 {
@@ -425,9 +464,9 @@ class Emulator:
         """The file a verified token names, if its order still has results."""
         with self._lock:
             order = self.store.get(order_id)
-            if order is None or order.state(self.clock.now()) not in SUCCESS_STATES:
+            if order is None or not 0 <= index < ready_count(order, self.clock.now()):
                 raise UnknownOrder(order_id)
-            if 0 <= index < len(order.files):
+            if index < len(order.files):
                 return Download(order, order.files[index], order.owner)
             if index == len(order.files):
                 cached = self._manifests.get(order.id)
