@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from enum import Enum
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, unquote_plus
 
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -152,6 +152,8 @@ def classify(method: str, path: str) -> str:
         return "download"
     if path == BUNDLES_SPEC_PATH:
         return "bundles_spec"
+    if path == TOKEN_PATH:
+        return "token"
     return "other"
 
 
@@ -225,25 +227,44 @@ class Gateway:
 # --------------------------------------------------------------------------------------------
 
 
-def api_key_from(request: Request) -> str | None:
+#: The emulator's OAuth2 token endpoint (client credentials), at the path of a Keycloak realm.
+TOKEN_PATH = "/auth/realms/main/protocol/openid-connect/token"  # noqa: S105 - a path, not a secret
+
+
+def _basic_credentials(value: str) -> tuple[str, str] | None:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, _, password = decoded.partition(":")
+    return user, password
+
+
+def credentials_from(request: Request) -> tuple[str, str | None]:
     """
-    The key from any of Planet's three forms: Basic with the key as user name,
-    ``Authorization: api-key <KEY>``, or the ``api_key`` query parameter.
+    ``("key", KEY)`` from any of Planet's three API-key forms (Basic with the key as user name,
+    ``Authorization: api-key <KEY>``, the ``api_key`` query parameter), or ``("bearer", TOKEN)``
+    for an OAuth2 access token. When an ``Authorization`` header is present it is the one used.
     """
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, value = header.strip().partition(" ")
         scheme = scheme.lower()
         if scheme == "basic":
-            try:
-                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-            return decoded.partition(":")[0] or None
+            credentials = _basic_credentials(value)
+            return "key", (credentials[0] or None) if credentials else None
         if scheme == "api-key":
-            return value.strip() or None
-        return None
-    return request.query_params.get("api_key") or None
+            return "key", value.strip() or None
+        if scheme == "bearer":
+            return "bearer", value.strip() or None
+        return "key", None
+    return "key", request.query_params.get("api_key") or None
+
+
+def api_key_from(request: Request) -> str | None:
+    """The API key of a request, if it carries one (see :func:`credentials_from`)."""
+    kind, value = credentials_from(request)
+    return value if kind == "key" else None
 
 
 async def admit(request: Request, emulator: Emulator, owner: str, endpoint: str) -> None:
@@ -271,11 +292,16 @@ def caller(endpoint: str) -> Callable[[Request], Awaitable[str]]:
 
     async def dependency(request: Request) -> str:
         emulator: Emulator = request.app.state.emulator
-        key = api_key_from(request)
-        owner = emulator.authenticate(key)
-        if owner is None:
-            text = "Invalid API key" if key else "Please enter your API key, or email and password."
-            raise message(401, text)
+        kind, value = credentials_from(request)
+        if kind == "bearer":
+            owner = emulator.authenticate_token(value)
+            if owner is None:
+                raise message(401, "Invalid or expired access token")
+        else:
+            owner = emulator.authenticate(value)
+            if owner is None:
+                text = "Invalid API key" if value else "Please enter your API key, or email and password."
+                raise message(401, text)
         await admit(request, emulator, owner, endpoint)
         return owner
 
@@ -611,6 +637,42 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
             if problems:
                 raise bad_request(problems)
         return JSONResponse(emulator.cancel_orders(owner, ids))
+
+    @app.post(TOKEN_PATH, tags=["OAuth2"], summary="Issue an access token (client credentials)")
+    async def token(request: Request) -> Response:
+        # RFC 6749 section 4.4: a form body, the client authenticated by HTTP Basic
+        # (client_secret_basic, Authlib's default) or by client_id/client_secret in the form.
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        basic = _basic_credentials(value) if scheme.lower() == "basic" else None
+        if basic is not None:
+            client_id, client_secret = (unquote_plus(part) for part in basic)
+        else:
+            client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+        no_store = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse(
+                {
+                    "error": "unsupported_grant_type" if form.get("grant_type") else "invalid_request",
+                    "error_description": "only grant_type=client_credentials is supported",
+                },
+                400,
+                headers=no_store,
+            )
+        issued = emulator.issue_token(client_id, client_secret)
+        if issued is None:
+            headers = {**no_store, "WWW-Authenticate": 'Basic realm="main"'} if basic else no_store
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Invalid client credentials"},
+                401,
+                headers=headers,
+            )
+        access_token, ttl = issued
+        return JSONResponse(
+            {"access_token": access_token, "token_type": "Bearer", "expires_in": int(ttl), "scope": ""},
+            headers=no_store,
+        )
 
     spec_body = json.dumps(BundleSpec.vendored().document).encode("utf-8")
 

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import os
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -104,6 +105,7 @@ class Emulator:
         self._outage_until = 0.0
         self._manifests: dict[str, FileSpec] = {}
         self._sink: list[Any] = []
+        self._tokens: dict[str, tuple[str, float]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.executor: Executor | None = None
         self.wake: Callable[[], None] = lambda: None
@@ -135,6 +137,7 @@ class Emulator:
             self._outage_until = 0.0
             self._manifests.clear()
             self._sink.clear()
+            self._tokens.clear()
         self.notify()
 
     def configure(self, **options: Any) -> EmulatorConfig:
@@ -229,10 +232,11 @@ class Emulator:
             return {"now": format_time(now), "offset_seconds": self.clock.offset}
 
     def public_config(self) -> dict[str, Any]:
-        """The configuration without the keys themselves (control routes need no key)."""
+        """The configuration without keys or client secrets (control routes need no key)."""
         with self._lock:
-            shown = self.config.model_dump(mode="json", exclude={"api_keys"})
+            shown = self.config.model_dump(mode="json", exclude={"api_keys", "oauth_clients"})
             shown["api_key_fingerprints"] = sorted(self._keys)
+            shown["oauth_client_ids"] = sorted(self.config.oauth_clients)
             return shown
 
     def receive_webhook(self, payload: Any) -> None:
@@ -308,6 +312,35 @@ class Emulator:
             return None
         owner = fingerprint(api_key)
         return owner if self._keys.get(owner) == api_key else None
+
+    def issue_token(self, client_id: str, client_secret: str) -> tuple[str, float] | None:
+        """
+        An access token for a known OAuth2 client, and its lifetime in seconds; ``None`` for
+        wrong credentials. The token acts as a user of its own, named after the client.
+        """
+        with self._lock:
+            known = self.config.oauth_clients.get(client_id)
+            if known is None or not secrets.compare_digest(known, client_secret):
+                return None
+            token = secrets.token_urlsafe(32)
+            ttl = self.config.token_ttl
+            now = self.clock.now()
+            # Forget expired tokens now and then, so that a long run does not pile them up.
+            if len(self._tokens) > 1000:
+                self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
+            self._tokens[token] = (fingerprint(f"oauth-client:{client_id}"), now + ttl)
+            self.stats.tokens_issued += 1
+            return token, ttl
+
+    def authenticate_token(self, token: str | None) -> str | None:
+        """The owner a bearer token acts as, if this emulator issued it and it has not expired."""
+        if not token:
+            return None
+        with self._lock:
+            entry = self._tokens.get(token)
+            if entry is None or entry[1] <= self.clock.now():
+                return None
+            return entry[0]
 
     def take_token(self, owner: str, endpoint: str) -> int | None:
         """``None`` if the request may go on, else the seconds to put in ``Retry-After``."""
