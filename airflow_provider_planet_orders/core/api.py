@@ -98,3 +98,17 @@ DEFAULT_RATE_LIMITS: dict[Endpoint, float] = {
     Endpoint.STATS: 5,
     Endpoint.DOWNLOAD: 5,
 }
+
+# Facts the bundle spec, delivery and tools rest on (issue 18). Appended here, after the tables
+# above, so that they read as one list of Planet's facts.
+
+#: Planet's product-bundle spec (:mod:`.bundles`). Public: Planet's SDK fetches it without
+#: credentials. Planet publishes no rate limit for it.
+BUNDLES_SPEC_PATH = "/compute/ops/bundles/spec"
+#: Values of ``delivery.archive_type`` Planet accepts (its SDK's ``SUPPORTED_ARCHIVE_TYPES``).
+ARCHIVE_TYPES: tuple[str, ...] = ("zip",)
+#: Values of the harmonize tool's ``target_sensor``: Planet's SDK dropped ``PS2`` and accepts only
+#: ``Sentinel-2`` (``HARMONIZE_TOOL_TARGET_SENSORS``).
+HARMONIZE_TARGET_SENSORS: tuple[str, ...] = ("Sentinel-2",)
+#: Orders an organisation can hold queued at once; Planet refuses a create beyond it.
+MAX_QUEUED_ORDERS_PER_ORGANIZATION = 10_000
