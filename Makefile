@@ -2,45 +2,51 @@
 # Virtualenvs are (re)built only when pyproject.toml or the constraints change.
 
 PYTHON ?= python3
+# Constraints are resolved per Airflow version and per Python version (X.Y).
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 AIRFLOW_VERSION ?= 3.3.2
-OLDEST_AIRFLOW_VERSION ?= 3.0.6
 VENV ?= .venv
-OLDEST_VENV ?= .venv-oldest
 EXTRAS ?= test,lint,docs
+CONSTRAINTS = constraints/airflow-$(AIRFLOW_VERSION)-py$(PYTHON_VERSION).txt
 
-CONSTRAINTS = constraints/airflow-$(AIRFLOW_VERSION).txt
-OLDEST_CONSTRAINTS = constraints/airflow-$(OLDEST_AIRFLOW_VERSION).txt
+# The claimed range beyond the main virtualenv, as <airflow>-py<python> pairs: the oldest Airflow
+# and the newest of each minor release on the main Python, and the newest Airflow on the oldest
+# and the newest claimed Python. Each pair has its virtualenv .venv-<pair> and its pins in
+# constraints/airflow-<pair>.txt; `make matrix-<pair>` runs the tests there, end-to-end aside.
+MATRIX ?= 3.0.6-py3.11 3.1.8-py3.11 3.2.2-py3.11 3.3.2-py3.10 3.3.2-py3.13
+OLDEST_PAIR = 3.0.6-py3.11
 
 # Keep Airflow's own state out of the user's home while testing.
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: help venv test test-oldest lint unit docs demo airflow chaos constraints clean
+.PHONY: help venv test test-oldest test-matrix lint unit docs dist demo airflow chaos constraints clean
 
 help:
 	@echo "make demo         run the recurring-pull example DAG end to end against the local emulator"
 	@echo "make airflow      a local Airflow UI with the example DAGs, wired to the emulator"
-	@echo "make test         lint, type-check and run the test suite (newest Airflow $(AIRFLOW_VERSION))"
-	@echo "make test-oldest  run the tests against the oldest supported Airflow ($(OLDEST_AIRFLOW_VERSION))"
+	@echo "make test         lint, type-check and run the test suite (Airflow $(AIRFLOW_VERSION), Python $(PYTHON_VERSION))"
+	@echo "make test-matrix  run the tests, end-to-end aside, on every pair of: $(MATRIX)"
+	@echo "make matrix-P     the same on one pair P, e.g. make matrix-3.3.2-py3.10"
+	@echo "make test-oldest  the same on the oldest supported Airflow ($(OLDEST_PAIR))"
 	@echo "make chaos        $(CHAOS_RUNS) DAG runs under every fault; writes docs/reliability.md figures"
 	@echo "make docs         build the documentation site (warnings are errors)"
+	@echo "make dist         build the sdist and the wheel into dist/"
 	@echo "make bench        run the benchmarks (about 10 minutes) and rewrite docs/performance.md"
 	@echo "make constraints  re-resolve and pin every dependency (needs the package index)"
 
-# $(call install,venv,airflow version,constraints file,extras)
-define install
-	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
-	@echo "Installing into $(1) (Airflow $(2)); log: $(1)/install.log"
-	@$(1)/bin/python -m pip install -q -c $(3) --upgrade pip > $(1)/install.log 2>&1 \
-		&& $(1)/bin/python -m pip install -q -c $(3) -e ".[$(4)]" "apache-airflow==$(2)" >> $(1)/install.log 2>&1 \
-		|| { tail -n 40 $(1)/install.log; exit 1; }
-	@touch $(1)/.installed
-endef
+# The pins are a prerequisite only where they exist: tools/install-venv names a missing file.
+$(VENV)/.installed: pyproject.toml $(wildcard $(CONSTRAINTS))
+	@tools/install-venv $(VENV) $(PYTHON) $(AIRFLOW_VERSION) $(CONSTRAINTS) $(EXTRAS)
 
-$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
-	$(call install,$(VENV),$(AIRFLOW_VERSION),$(CONSTRAINTS),$(EXTRAS))
-
-$(OLDEST_VENV)/.installed: pyproject.toml $(OLDEST_CONSTRAINTS)
-	$(call install,$(OLDEST_VENV),$(OLDEST_AIRFLOW_VERSION),$(OLDEST_CONSTRAINTS),test)
+# One rule for every pair: the stem is <airflow>-py<python>.
+pair_airflow = $(word 1,$(subst -py, ,$(1)))
+pair_python = $(word 2,$(subst -py, ,$(1)))
+# Second expansion lets the prerequisites name the stem; .PRECIOUS keeps make from deleting a
+# virtualenv's marker as an intermediate file once the tests that needed it have run.
+.SECONDEXPANSION:
+.PRECIOUS: .venv-%/.installed
+.venv-%/.installed: pyproject.toml $$(wildcard constraints/airflow-$$*.txt)
+	@tools/install-venv .venv-$* $(call pair_python,$*) $(call pair_airflow,$*) constraints/airflow-$*.txt test
 
 venv: $(VENV)/.installed
 
@@ -53,6 +59,22 @@ unit: $(VENV)/.installed
 	$(VENV)/bin/pytest
 
 test: lint unit
+
+# The tests on one pair of the matrix, end-to-end aside (they need minutes of real Airflow each).
+matrix-%: .venv-%/.installed
+	@echo "== Airflow $(call pair_airflow,$*) on Python $(call pair_python,$*) =="
+	.venv-$*/bin/pytest -m "not e2e"
+
+test-matrix: $(addprefix matrix-,$(MATRIX))
+
+test-oldest: matrix-$(OLDEST_PAIR)
+
+# sdist and wheel, built from the sdist (so the wheel proves the sdist is complete), with the
+# backend pinned in the virtualenv rather than one fetched for an isolated build.
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(VENV)/bin/python -m build --no-isolation --outdir dist .
+	@ls -l dist
 
 # The main job, end to end: the emulator, a throwaway Airflow, the recurring-pull DAG.
 demo: $(VENV)/.installed
@@ -78,24 +100,13 @@ docs: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/run.py
 
-test-oldest: $(OLDEST_VENV)/.installed
-	$(OLDEST_VENV)/bin/pytest -m "not e2e"
-
-# Pin what a fresh resolve picks today, for both Airflow versions the provider is tested on.
-# constraints/pins-<version>.txt, where present, holds what a fresh resolve must respect for that
-# Airflow (the versions of Airflow's own constraints that its code needs).
-CONSTRAINT_VERSIONS ?= $(AIRFLOW_VERSION) $(OLDEST_AIRFLOW_VERSION)
+# Pin what a fresh resolve picks today for the main pair and every pair of the matrix, or for
+# the pairs named: make constraints CONSTRAINT_PAIRS="3.2.2-py3.11".
+CONSTRAINT_PAIRS ?= $(AIRFLOW_VERSION)-py$(PYTHON_VERSION) $(MATRIX)
 constraints:
-	@set -e; for v in $(CONSTRAINT_VERSIONS); do \
-		d=$$(mktemp -d); $(PYTHON) -m venv $$d; \
-		pins=""; if [ -f constraints/pins-$$v.txt ]; then pins="-c constraints/pins-$$v.txt"; fi; \
-		$$d/bin/python -m pip install -q --upgrade pip && \
-		$$d/bin/python -m pip install -q $$pins -e ".[test,lint,docs]" "apache-airflow==$$v" 2>&1 | grep -v '^WARNING: Location' || true; \
-		$$d/bin/python -c 'import airflow_provider_planet_orders' && \
-		{ echo "# Resolved by 'make constraints' for Airflow $$v on Python $$($$d/bin/python -c 'import platform; print(platform.python_version())')"; \
-		  $$d/bin/python -m pip freeze --all --exclude-editable | grep -v '^-e'; } > constraints/airflow-$$v.txt; \
-		rm -rf $$d; \
+	@set -e; for pair in $(CONSTRAINT_PAIRS); do \
+		tools/resolve-constraints "$${pair%-py*}" "$${pair#*-py}"; \
 	done
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) build dist .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-* build dist .mypy_cache .ruff_cache

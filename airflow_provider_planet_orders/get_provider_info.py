@@ -18,12 +18,20 @@ PACKAGE = "airflow_provider_planet_orders"
 #: declaratively; the hook's ``get_ui_field_behaviour`` serves older releases).
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden_fields": ["schema", "login", "extra"],
-    "relabeling": {"password": "API key", "host": "Base URL", "port": "Port (if not in the base URL)"},
+    # Airflow 3.3.2 and earlier send port 0 when testing a connection saved with an empty port, then
+    # refuse the test because 0 differs from the stored port (fixed upstream after 3.3.2, in
+    # apache/airflow#73298). A stored 0 avoids that, and the hooks read 0 as no port: say so here.
+    "relabeling": {
+        "password": "API key",
+        "host": "Base URL",
+        "port": "Port (put 0 on Airflow 3.3.2 and earlier)",
+    },
     "placeholders": {
         "password": "Your Planet API key (falls back to PL_API_KEY)",
         "host": "https://api.planet.com (leave empty unless you use a proxy or the emulator)",
         **{name: f"{EXTRA_DEFAULTS[name]:g}" for name in ("connect_timeout", "read_timeout", "max_retries")},
         "rate_limits": '{"get": 3, "list": 3, "create": 3}',
+        "port": "0 means no port; empty breaks Test on Airflow ≤ 3.3.2",
     },
 }
 

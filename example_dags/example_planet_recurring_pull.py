@@ -11,6 +11,12 @@ Two DAGs:
 * ``example_planet_recurring_pull_by_aoi``: the same, mapped over several named AOIs with
   ``.expand()``: one order and one download per AOI.
 
+Both run **daily at midnight UTC** and start paused. The first scheduled run is the first midnight
+*after* the DAG is unpaused, never one that has already passed: Airflow 3.3's Trigger dialog
+unpauses a DAG by default ("Unpause on trigger"), and a click there then places exactly one order,
+the manual run's. From then on the DAG orders once a day until it is paused again: against the
+real API each run is a real order, so pause it after trying it.
+
 Against the real API, set the ``planet_default`` connection's password to your API key and put
 real item ids in the params. ``PLANET_ORDERS_POLL_INTERVAL`` and ``PLANET_ORDERS_RETRY_DELAY``
 (seconds) shorten the polling and the wait before a retry for demos against the local emulator.
@@ -18,10 +24,16 @@ real item ids in the params. ``PLANET_ORDERS_POLL_INTERVAL`` and ``PLANET_ORDERS
 
 from __future__ import annotations
 
+import datetime
 import os
 
 import pendulum
 from airflow.sdk import DAG, Param, task
+
+try:  # the Task SDK's own timetable (Airflow 3.2+)
+    from airflow.sdk import CronTriggerTimetable
+except ImportError:  # Airflow 3.0 and 3.1
+    from airflow.timetables.trigger import CronTriggerTimetable
 
 from airflow_provider_planet_orders.operators.download import PlanetDownloadOrderOperator, imagery_asset
 from airflow_provider_planet_orders.operators.orders import PlanetCreateOrderOperator
@@ -34,6 +46,11 @@ RETRIES = {
 }
 DESTINATION = os.getenv("PLANET_ORDERS_DESTINATION", "/tmp/planet-orders")
 
+# Daily at midnight UTC, starting at the first midnight after the DAG is unpaused. Without a
+# start_date and with run_immediately=0, unpausing schedules no run for the midnight just gone
+# (a past start_date would, at once), so the click that unpauses and triggers orders once.
+DAILY = CronTriggerTimetable("@daily", timezone="UTC", run_immediately=datetime.timedelta(0))
+
 # A small field near Sacramento, CA.
 EXAMPLE_AOI = {
     "type": "Polygon",
@@ -45,9 +62,10 @@ EXAMPLE_AOI = {
 with DAG(
     dag_id="example_planet_recurring_pull",
     description="Order Planet imagery daily, wait in the triggerer, download and verify it",
-    schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    doc_md=__doc__,
+    schedule=DAILY,
     catchup=False,
+    is_paused_upon_creation=True,
     max_active_runs=1,
     default_args=RETRIES,
     tags=["planet", "example"],
@@ -108,9 +126,10 @@ with DAG(
 with DAG(
     dag_id="example_planet_recurring_pull_by_aoi",
     description="One Planet order and one verified download per AOI, mapped with .expand()",
-    schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    doc_md=__doc__,
+    schedule=DAILY,
     catchup=False,
+    is_paused_upon_creation=True,
     max_active_runs=1,
     default_args=RETRIES,
     tags=["planet", "example"],

@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"\nAirflow is up:   {url}   (login {USER} / {PASSWORD})\n"
                 f"Planet emulator: {emulator.url}   (key {emulator.api_key}; {emulator.url}/_emulator/docs)\n"
-                f"Example DAGs:    unpause and trigger example_planet_recurring_pull to watch an order\n"
+                "Example DAGs:    trigger example_planet_recurring_pull to watch an order:\n"
+                "                 one click, one run, one order. The DAGs start paused; with the\n"
+                "                 dialog's 'Unpause on trigger' ticked (Airflow 3.3's default) it also\n"
+                "                 runs daily from the next midnight UTC, never for a day already begun.\n"
+                "                 Untick it to run only once.\n"
                 f"Logs:            {sandbox.logs}\n"
                 f"Downloads:       {sandbox.data}\n"
                 "Press Ctrl-C to stop everything.",

@@ -88,6 +88,22 @@ def finished_run(stack) -> dict[str, Any]:
     return {"run_id": run_id, **api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}")}
 
 
+def test_one_unpause_and_trigger_places_one_run_and_one_order(stack, finished_run) -> None:
+    """
+    The fixture does what Airflow 3.3's trigger dialog does by default: unpause, then trigger.
+
+    The example has no start_date and run_immediately=0, so the scheduler places no run for the
+    day already begun; the next scheduled one is a midnight still to come.
+    """
+    _, emulator, api = stack
+    runs = api.get(f"/dags/{DAG_ID}/dagRuns")["dag_runs"]
+    assert [run["run_type"] for run in runs] == ["manual"]
+    assert emulator.stats()["orders"]["total"] == 1
+    dag = api.get(f"/dags/{DAG_ID}")
+    assert dag["is_paused"] is False
+    assert dag["next_dagrun_run_after"] > finished_run["end_date"]
+
+
 def task_log_dir(sandbox: AirflowSandbox, run_id: str, task_id: str) -> Path:
     return sandbox.logs / f"dag_id={DAG_ID}" / f"run_id={run_id}" / f"task_id={task_id}"
 
