@@ -105,9 +105,9 @@ class PlanetApiError(PlanetOrdersError):
     retry_after: float | None = None
 
 
-class PlanetBadRequestError(PlanetApiError):
+class PlanetBadRequestError(PlanetApiError, AirflowFailException):
     """
-    400: Planet refused the request.
+    400: Planet refused the request. An ``AirflowFailException``: the same request fails again.
 
     :attr:`field_errors` maps each field Planet complained about to its messages, and
     :attr:`general_errors` holds the messages not tied to a field.
@@ -134,8 +134,12 @@ class PlanetNotFoundError(PlanetApiError):
     """404: no such order for this API key."""
 
 
-class PlanetConflictError(PlanetApiError):
-    """409: the order is not in a state that allows this (for example cancelling a running order)."""
+class PlanetConflictError(PlanetApiError, AirflowFailException):
+    """
+    409: the order is not in a state that allows this (for example cancelling a running order).
+
+    An ``AirflowFailException``: an order never goes back to a state that would allow it.
+    """
 
 
 class PlanetRateLimitError(PlanetApiError):
@@ -178,20 +182,61 @@ class PlanetPagingError(PlanetOrdersError):
     """The list endpoint sent the same ``next`` link twice; following it would loop forever."""
 
 
+class PlanetOrderFailedError(PlanetOrdersError, AirflowFailException):
+    """
+    The order ended in a state the task does not accept (``failed``, ``cancelled``, or ``partial``
+    when partial results are not accepted). The message carries Planet's ``last_message`` and
+    error hints; :attr:`order_id` and :attr:`state` say which order and how it ended.
+    """
+
+    def __init__(self, message: str, *, order_id: str | None = None, state: str | None = None) -> None:
+        super().__init__(message)
+        self.order_id = order_id
+        self.state = state
+
+
+class PlanetDownloadError(PlanetOrdersError):
+    """A result file could not be downloaded and verified."""
+
+
+class PlanetResultUnavailableError(PlanetDownloadError, AirflowFailException):
+    """
+    The order has nothing to download here (unfinished, delivered to the cloud, hosted), or a
+    result cannot be fetched (no link, not delivered, refused for good). Retrying cannot help.
+    """
+
+
+class PlanetChecksumMismatchError(PlanetDownloadError, AirflowFailException):
+    """A file's digest kept differing from the one in ``manifest.json`` through every attempt."""
+
+
+class PlanetDownloadRetriesExhaustedError(PlanetDownloadError):
+    """
+    A file kept failing for transient reasons (network, 5xx, 429) through every attempt.
+
+    Not an ``AirflowFailException``: a later try of the task resumes what was kept.
+    """
+
+
 __all__ = [
     "PlanetApiError",
     "PlanetAuthError",
     "PlanetBadRequestError",
+    "PlanetChecksumMismatchError",
     "PlanetConfigurationError",
     "PlanetConflictError",
     "PlanetConnectionError",
+    "PlanetDownloadError",
+    "PlanetDownloadRetriesExhaustedError",
     "PlanetInvalidInputError",
     "PlanetInvalidOrderRequestError",
     "PlanetNotFoundError",
+    "PlanetOrderFailedError",
     "PlanetOrderMaybeCreatedError",
     "PlanetOrdersError",
     "PlanetPagingError",
     "PlanetRateLimitError",
+    "PlanetResultUnavailableError",
     "PlanetServerError",
     "PlanetUnexpectedResponseError",
 ]

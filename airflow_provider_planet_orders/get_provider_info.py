@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_planet_orders import __version__
+from airflow_provider_planet_orders.core.defaults import EXTRA_DEFAULTS
 
 INTEGRATION = "Planet Orders API"
 PACKAGE = "airflow_provider_planet_orders"
@@ -28,9 +29,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "placeholders": {
         "password": "Your Planet API key (falls back to PL_API_KEY)",
         "host": "https://api.planet.com (leave empty unless you use a proxy or the emulator)",
-        "connect_timeout": "10",
-        "read_timeout": "60",
-        "max_retries": "5",
+        **{name: f"{EXTRA_DEFAULTS[name]:g}" for name in ("connect_timeout", "read_timeout", "max_retries")},
         "rate_limits": '{"get": 3, "list": 3, "create": 3}',
         "port": "0 means no port; empty breaks Test on Airflow ≤ 3.3.2",
     },
@@ -40,37 +39,37 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 CONN_FIELDS: dict[str, Any] = {
     "connect_timeout": {
         "label": "Connect timeout (s)",
-        "schema": {"type": ["number", "null"], "default": 10},
+        "schema": {"type": ["number", "null"], "default": EXTRA_DEFAULTS["connect_timeout"]},
         "description": "Seconds to wait for a TCP/TLS connection to Planet.",
     },
     "read_timeout": {
         "label": "Read timeout (s)",
-        "schema": {"type": ["number", "null"], "default": 60},
+        "schema": {"type": ["number", "null"], "default": EXTRA_DEFAULTS["read_timeout"]},
         "description": "Seconds to wait for Planet's answer once the request is sent.",
     },
     "max_retries": {
         "label": "Max retries",
-        "schema": {"type": ["integer", "null"], "default": 5},
+        "schema": {"type": ["integer", "null"], "default": EXTRA_DEFAULTS["max_retries"]},
         "description": "Retries after 429, 5xx and network errors, with exponential backoff.",
     },
     "backoff_initial": {
         "label": "First backoff (s)",
-        "schema": {"type": ["number", "null"], "default": 1},
+        "schema": {"type": ["number", "null"], "default": EXTRA_DEFAULTS["backoff_initial"]},
         "description": "First wait before a retry; it doubles each retry, with jitter.",
     },
     "backoff_max": {
         "label": "Max backoff (s)",
-        "schema": {"type": ["number", "null"], "default": 60},
+        "schema": {"type": ["number", "null"], "default": EXTRA_DEFAULTS["backoff_max"]},
         "description": "Longest wait between two retries.",
     },
     "max_retry_after": {
         "label": "Max Retry-After (s)",
-        "schema": {"type": ["number", "null"], "default": 300},
+        "schema": {"type": ["number", "null"], "default": EXTRA_DEFAULTS["max_retry_after"]},
         "description": "Longest Retry-After honoured, so that a broken header cannot park a task.",
     },
     "rate_limit": {
         "label": "Client-side rate limiting",
-        "schema": {"type": ["boolean", "null"], "default": True},
+        "schema": {"type": ["boolean", "null"], "default": EXTRA_DEFAULTS["rate_limit"]},
         "description": "Pace requests under Planet's per-key limits, shared by every hook in a process "
         "(one task, or all the waits of a triggerer).",
     },

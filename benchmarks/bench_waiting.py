@@ -80,7 +80,7 @@ async def _shared(
 ) -> None:
     from airflow.triggers.shared_stream import SharedStreamManager
 
-    from airflow_provider_planet_orders.triggers import changes
+    from airflow_provider_planet_orders.triggers import shared_poll as changes
     from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
 
     manager = SharedStreamManager()
@@ -276,8 +276,8 @@ def fanout_worker(pairs: list[tuple[int, int]], polls: int) -> None:
 
     from airflow.triggers.shared_stream import SharedStreamManager
 
-    from airflow_provider_planet_orders.triggers.changes import SKEW_MARGIN
     from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
+    from airflow_provider_planet_orders.triggers.shared_poll import SKEW_MARGIN
 
     feeds: dict[str, asyncio.Queue[dict[str, Any]]] = {}
 

@@ -42,14 +42,16 @@ with DAG(
     # [START howto_operator_planet_list_orders]
     stale = PlanetListOrdersOperator(
         task_id="find_stale_orders",
-        state="queued",
-        source_type="all",
-        # Created before (now - max_queued_hours): an interval open at its start.
-        created_on=(
-            None,
-            "{{ (dag_run.run_after - macros.timedelta(hours=params.max_queued_hours)).isoformat() }}",
-        ),
-        sort_by="created_on ASC",
+        filters={
+            "state": "queued",
+            "source_type": "all",
+            # Created before (now - max_queued_hours): an interval open at its start.
+            "created_on": (
+                None,
+                "{{ (dag_run.run_after - macros.timedelta(hours=params.max_queued_hours)).isoformat() }}",
+            ),
+            "sort_by": "created_on ASC",
+        },
         limit=10_000,
     )
     # [END howto_operator_planet_list_orders]

@@ -14,6 +14,8 @@ STATS_PATH = "/compute/ops/stats/orders/v2"
 ORDER_STATES: tuple[str, ...] = ("queued", "running", "success", "partial", "failed", "cancelled")
 #: States an order never leaves.
 TERMINAL_STATES: frozenset[str] = frozenset({"success", "partial", "failed", "cancelled"})
+#: States of an order Planet is still working on (queued or running): the others are terminal.
+UNFINISHED_STATES: tuple[str, ...] = tuple(s for s in ORDER_STATES if s not in TERMINAL_STATES)
 #: Terminal states in which the order delivered at least some of its products.
 SUCCESS_STATES: frozenset[str] = frozenset({"success", "partial"})
 
@@ -40,6 +42,7 @@ TOOLS_BY_SOURCE_TYPE: dict[str, tuple[str, ...]] = {
     "basemaps": ("clip", "file_format", "merge", "reproject", "bandmath"),
 }
 #: Cloud delivery targets: with one of them (or with ``hosting``) Planet makes no download links.
+#: ``destination`` refers to a destination registered with Planet's Destinations API.
 CLOUD_TARGETS: tuple[str, ...] = (
     "amazon_s3",
     "azure_blob_storage",
@@ -48,6 +51,7 @@ CLOUD_TARGETS: tuple[str, ...] = (
     "oracle_cloud_storage",
     "planet_folders",
     "s3_compatible",
+    "destination",
 )
 
 MAX_ITEMS_PER_ORDER = 500
@@ -94,3 +98,17 @@ DEFAULT_RATE_LIMITS: dict[Endpoint, float] = {
     Endpoint.STATS: 5,
     Endpoint.DOWNLOAD: 5,
 }
+
+# Facts the bundle spec, delivery and tools rest on (issue 18). Appended here, after the tables
+# above, so that they read as one list of Planet's facts.
+
+#: Planet's product-bundle spec (:mod:`.bundles`). Public: Planet's SDK fetches it without
+#: credentials. Planet publishes no rate limit for it.
+BUNDLES_SPEC_PATH = "/compute/ops/bundles/spec"
+#: Values of ``delivery.archive_type`` Planet accepts (its SDK's ``SUPPORTED_ARCHIVE_TYPES``).
+ARCHIVE_TYPES: tuple[str, ...] = ("zip",)
+#: Values of the harmonize tool's ``target_sensor``: Planet's SDK dropped ``PS2`` and accepts only
+#: ``Sentinel-2`` (``HARMONIZE_TOOL_TARGET_SENSORS``).
+HARMONIZE_TARGET_SENSORS: tuple[str, ...] = ("Sentinel-2",)
+#: Orders an organisation can hold queued at once; Planet refuses a create beyond it.
+MAX_QUEUED_ORDERS_PER_ORGANIZATION = 10_000

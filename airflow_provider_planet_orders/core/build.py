@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Union
+from typing import Any, TypedDict, Union
 from urllib.parse import urlsplit
 
 from airflow_provider_planet_orders import __version__
@@ -161,19 +161,40 @@ def _positive_int(value: object, field_name: str, *, allow_zero: bool = False) -
     return value
 
 
-def list_params(
-    *,
-    state: str | Iterable[str] | None = None,
-    source_type: str | Iterable[str] | None = None,
-    name: str | None = None,
-    name_contains: str | None = None,
-    created_on: TimeFilter | None = None,
-    last_modified: TimeFilter | None = None,
-    hosting: bool | None = None,
-    sort_by: str | Iterable[str] | None = None,
-    page_size: int | None = None,
-) -> tuple[tuple[str, str], ...]:
-    """Encode list filters as query parameters; multi-valued filters repeat their parameter."""
+class ListFilters(TypedDict, total=False):
+    """
+    The list endpoint's filters: what the hooks' ``list_orders``, the list operator and
+    :func:`list_params` take. ``None`` (or leaving a filter out) means "not filtered".
+
+    ``state`` and ``source_type`` take one value or several (ORed). ``created_on`` and
+    ``last_modified`` take a datetime, a ``(start, end)`` pair with ``None`` for an open end, or
+    Planet's string form. ``sort_by`` takes ``"field"`` or ``"field ASC|DESC"``, one or several.
+    """
+
+    state: str | Iterable[str] | None
+    source_type: str | Iterable[str] | None
+    name: str | None
+    name_contains: str | None
+    created_on: TimeFilter | None
+    last_modified: TimeFilter | None
+    hosting: bool | None
+    sort_by: str | Iterable[str] | None
+    page_size: int | None
+
+
+#: The names of the list filters, in the order their query parameters are written.
+LIST_FILTERS: tuple[str, ...] = tuple(ListFilters.__annotations__)
+
+
+def list_params(filters: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Encode :class:`ListFilters` as query parameters; multi-valued filters repeat their parameter."""
+    unknown = sorted(set(filters) - set(LIST_FILTERS))
+    if unknown:
+        raise PlanetInvalidInputError(unknown[0], f"is not a list filter (known: {', '.join(LIST_FILTERS)})")
+    state, source_type = filters.get("state"), filters.get("source_type")
+    name, name_contains = filters.get("name"), filters.get("name_contains")
+    created_on, last_modified = filters.get("created_on"), filters.get("last_modified")
+    hosting, sort_by, page_size = filters.get("hosting"), filters.get("sort_by"), filters.get("page_size")
     params: list[tuple[str, str]] = []
     if state is not None:
         params += [("state", s) for s in _choices(state, ORDER_STATES, "state")]
@@ -260,9 +281,9 @@ class RequestBuilder:
     def get_order_stats(self) -> ApiRequest:
         return ApiRequest(Endpoint.STATS, "GET", self.base_url + STATS_PATH)
 
-    def list_orders(self, **filters: Any) -> ApiRequest:
-        """First page of a listing; see :func:`list_params` for the filters."""
-        return ApiRequest(Endpoint.LIST, "GET", self.orders_url, params=list_params(**filters))
+    def list_orders(self, filters: ListFilters) -> ApiRequest:
+        """First page of a listing, with :class:`ListFilters`."""
+        return ApiRequest(Endpoint.LIST, "GET", self.orders_url, params=list_params(filters))
 
     def next_page(self, next_url: str) -> ApiRequest:
         """A following page: ``_links.next`` already carries every parameter."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_planet_orders.core.api import TERMINAL_STATES
+from airflow_provider_planet_orders.exceptions import PlanetOrdersError
 
 #: Error hints kept in an event or a message; Planet can send one per item.
 MAX_HINTS = 10
@@ -18,10 +18,6 @@ MAX_HINTS = 10
 
 def order_state(order: Mapping[str, Any]) -> str:
     return str(order.get("state", ""))
-
-
-def is_terminal(order: Mapping[str, Any]) -> bool:
-    return order_state(order) in TERMINAL_STATES
 
 
 def error_hints(order: Mapping[str, Any]) -> list[str]:
@@ -78,14 +74,36 @@ def compact_order(order: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def order_event(order: Mapping[str, Any]) -> dict[str, Any]:
-    """The trigger event for an order that reached a state the waiter asked for."""
-    state = order_state(order)
-    return {
-        "status": state,
-        "order_id": order.get("id"),
-        "state": state,
-        "message": describe_outcome(order),
-        "last_message": order.get("last_message"),
-        "error_hints": error_hints(order),
-        "last_modified": order.get("last_modified"),
-    }
+    """
+    The event of a wait whose order reached a state it waited for: what ``execute_complete`` reads.
+
+    ``status`` is the order's state; ``message`` says how it ended, Planet's reasons included.
+    """
+    return {"status": order_state(order), "order_id": order.get("id"), "message": describe_outcome(order)}
+
+
+def watch_event(order: Mapping[str, Any]) -> dict[str, Any]:
+    """
+    The event of a watcher (``AssetWatcher``): DAGs read it from their asset events, so it carries
+    the order (compact, no links) besides what a wait's event says.
+    """
+    return {**order_event(order), **compact_order(order), "order_id": order.get("id")}
+
+
+def read_event(event: Any) -> dict[str, Any]:
+    """
+    The event a deferred task resumed with, checked before anything reads it.
+
+    A missing or malformed event (a trigger of another version, a hand-made call) raises a
+    :class:`~airflow_provider_planet_orders.exceptions.PlanetOrdersError` that says so, rather
+    than a ``KeyError`` deep in the task; the task's retry re-attaches to its order.
+    """
+    if (
+        not isinstance(event, Mapping)
+        or not isinstance(event.get("status"), str)
+        or not event.get("order_id")
+    ):
+        got = "no event" if event is None else f"a {type(event).__name__} without a status and an order id"
+        raise PlanetOrdersError(f"The wait for the Planet order resumed with {got}; a retry looks again")
+    status = event["status"]
+    return {**event, "message": event.get("message") or f"Planet order {event['order_id']} ended {status}"}

@@ -13,13 +13,15 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_planet_orders.core.api import DEFAULT_RATE_LIMITS, Endpoint
 from airflow_provider_planet_orders.core.build import ApiRequest, normalize_base_url
+from airflow_provider_planet_orders.core.defaults import EXTRA_DEFAULTS
 from airflow_provider_planet_orders.exceptions import (
     PlanetApiError,
     PlanetConfigurationError,
@@ -35,18 +37,6 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # --------------------------------------------------------------------------------------------
 # Settings
 # --------------------------------------------------------------------------------------------
-
-#: Connection extras understood by the hooks, with their defaults.
-EXTRA_DEFAULTS: dict[str, Any] = {
-    "connect_timeout": 10.0,
-    "read_timeout": 60.0,
-    "max_retries": 5,
-    "backoff_initial": 1.0,
-    "backoff_max": 60.0,
-    "max_retry_after": 300.0,
-    "rate_limit": True,
-    "rate_limits": None,
-}
 
 
 @dataclass(frozen=True)
@@ -64,7 +54,7 @@ class ClientSettings:
     backoff_initial: float = EXTRA_DEFAULTS["backoff_initial"]
     backoff_max: float = EXTRA_DEFAULTS["backoff_max"]
     max_retry_after: float = EXTRA_DEFAULTS["max_retry_after"]
-    rate_limit: bool = True
+    rate_limit: bool = EXTRA_DEFAULTS["rate_limit"]
     rate_limits: Mapping[Endpoint, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
 
     @classmethod
@@ -229,6 +219,22 @@ def final_error(request: ApiRequest, error: BaseException) -> BaseException:
     return maybe
 
 
+@contextmanager
+def raising_final_error(request: ApiRequest) -> Iterator[None]:
+    """
+    Wrap a retried call: once retrying is over, raise :func:`final_error` of what it raised.
+
+    Both hooks wrap their retry loop in it, so that the sync and async calls end the same way.
+    """
+    try:
+        yield
+    except PlanetOrdersError as err:
+        final = final_error(request, err)
+        if final is err:
+            raise
+        raise final from err
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """
@@ -237,10 +243,10 @@ class RetryPolicy:
     ``max_retries`` counts retries, so a call makes at most ``max_retries + 1`` attempts.
     """
 
-    max_retries: int = 5
-    backoff_initial: float = 1.0
-    backoff_max: float = 60.0
-    max_retry_after: float = 300.0
+    max_retries: int = EXTRA_DEFAULTS["max_retries"]
+    backoff_initial: float = EXTRA_DEFAULTS["backoff_initial"]
+    backoff_max: float = EXTRA_DEFAULTS["backoff_max"]
+    max_retry_after: float = EXTRA_DEFAULTS["max_retry_after"]
 
     def backoff(self, attempt: int, retry_after: float | None = None, rand: float | None = None) -> float:
         """
@@ -309,10 +315,6 @@ class RateLimiter:
             start = max(now, theoretical - tolerance)
             self._next[bucket] = theoretical + interval
         return start - now
-
-    def reset(self) -> None:
-        with self._lock:
-            self._next.clear()
 
 
 #: The process-wide limiter every hook shares, so that many tasks in one worker stay under

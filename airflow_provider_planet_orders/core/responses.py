@@ -8,13 +8,14 @@ exception from :mod:`airflow_provider_planet_orders.exceptions`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 
-from airflow_provider_planet_orders.core.build import ApiRequest, RequestBuilder, check_limit
+from airflow_provider_planet_orders.core.build import ApiRequest, ListFilters, RequestBuilder, check_limit
 from airflow_provider_planet_orders.exceptions import (
     PlanetApiError,
     PlanetAuthError,
@@ -38,6 +39,35 @@ _STATUS_ERRORS: dict[int, type[PlanetApiError]] = {
     409: PlanetConflictError,
     429: PlanetRateLimitError,
 }
+
+
+@dataclass(frozen=True)
+class ResultStream:
+    """
+    A result file being streamed, as the sync hook hands it over: no HTTP library's objects.
+
+    ``start`` is the byte the chunks begin at: the requested offset when the server honoured the
+    ``Range``, else 0 (it sent the whole file). The chunks raise
+    :class:`~airflow_provider_planet_orders.exceptions.PlanetConnectionError` when the connection
+    breaks mid-file, and close the stream when exhausted.
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    start: int
+    chunks: Iterator[bytes]
+    close: Callable[[], None]
+
+    def __enter__(self) -> ResultStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read(self) -> bytes:
+        """Every remaining byte at once (for small files such as the manifest)."""
+        with self:
+            return b"".join(self.chunks)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -222,8 +252,8 @@ class Listing:
     The filters are checked here, when the listing starts, before any request.
     """
 
-    def __init__(self, builder: RequestBuilder, limit: int | None = None, **filters: Any) -> None:
-        first = builder.list_orders(**filters)
+    def __init__(self, builder: RequestBuilder, filters: ListFilters, limit: int | None = None) -> None:
+        first = builder.list_orders(filters)
         limit = check_limit(limit)
         self._builder = builder
         self._seen: set[str] = set()

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from enum import Enum
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, unquote_plus
 
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,14 +38,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from airflow_provider_planet_orders import __version__
 from airflow_provider_planet_orders.core.api import (
     BULK_CANCEL_PATH,
+    BUNDLES_SPEC_PATH,
     MAX_BULK_CANCEL_IDS,
     ORDERS_PATH,
     STATS_PATH,
 )
+from airflow_provider_planet_orders.core.bundles import BundleSpec
 from airflow_provider_planet_orders.emulator.config import EmulatorConfig
 from airflow_provider_planet_orders.emulator.files import FileSpec, InvalidToken
 from airflow_provider_planet_orders.emulator.listing import ListQuery, ListQueryError
-from airflow_provider_planet_orders.emulator.state import DOWNLOAD_PATH, Emulator, UnknownOrder
+from airflow_provider_planet_orders.emulator.state import DOWNLOAD_PATH, Emulator, QueueFull, UnknownOrder
 from airflow_provider_planet_orders.emulator.stats import DROPPED
 from airflow_provider_planet_orders.emulator.transport import DropConnection, drop, transport_for
 from airflow_provider_planet_orders.emulator.validation import (
@@ -80,6 +82,23 @@ def bad_request(fields: dict[str, list[str]], general: str = "Invalid request") 
         {
             "field": {name: [{"message": m} for m in messages] for name, messages in fields.items()},
             "general": [{"message": general}],
+        },
+    )
+
+
+def queue_full(limit: int) -> ApiError:
+    """Planet's refusal of a create while the organisation's queue is full: a 400, not retried."""
+    return ApiError(
+        400,
+        {
+            "field": {},
+            "general": [
+                {"message": "Unable to accept order"},
+                {
+                    "message": f"Your organization has reached its limit of {limit} queued orders: "
+                    "wait for some to start or cancel some"
+                },
+            ],
         },
     )
 
@@ -131,6 +150,10 @@ def classify(method: str, path: str) -> str:
         return "stats"
     if path.rstrip("/") == DOWNLOAD_PATH.rstrip("/"):
         return "download"
+    if path == BUNDLES_SPEC_PATH:
+        return "bundles_spec"
+    if path == TOKEN_PATH:
+        return "token"
     return "other"
 
 
@@ -204,25 +227,44 @@ class Gateway:
 # --------------------------------------------------------------------------------------------
 
 
-def api_key_from(request: Request) -> str | None:
+#: The emulator's OAuth2 token endpoint (client credentials), at the path of a Keycloak realm.
+TOKEN_PATH = "/auth/realms/main/protocol/openid-connect/token"  # noqa: S105 - a path, not a secret
+
+
+def _basic_credentials(value: str) -> tuple[str, str] | None:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, _, password = decoded.partition(":")
+    return user, password
+
+
+def credentials_from(request: Request) -> tuple[str, str | None]:
     """
-    The key from any of Planet's three forms: Basic with the key as user name,
-    ``Authorization: api-key <KEY>``, or the ``api_key`` query parameter.
+    ``("key", KEY)`` from any of Planet's three API-key forms (Basic with the key as user name,
+    ``Authorization: api-key <KEY>``, the ``api_key`` query parameter), or ``("bearer", TOKEN)``
+    for an OAuth2 access token. When an ``Authorization`` header is present it is the one used.
     """
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, value = header.strip().partition(" ")
         scheme = scheme.lower()
         if scheme == "basic":
-            try:
-                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-            return decoded.partition(":")[0] or None
+            credentials = _basic_credentials(value)
+            return "key", (credentials[0] or None) if credentials else None
         if scheme == "api-key":
-            return value.strip() or None
-        return None
-    return request.query_params.get("api_key") or None
+            return "key", value.strip() or None
+        if scheme == "bearer":
+            return "bearer", value.strip() or None
+        return "key", None
+    return "key", request.query_params.get("api_key") or None
+
+
+def api_key_from(request: Request) -> str | None:
+    """The API key of a request, if it carries one (see :func:`credentials_from`)."""
+    kind, value = credentials_from(request)
+    return value if kind == "key" else None
 
 
 async def admit(request: Request, emulator: Emulator, owner: str, endpoint: str) -> None:
@@ -250,11 +292,16 @@ def caller(endpoint: str) -> Callable[[Request], Awaitable[str]]:
 
     async def dependency(request: Request) -> str:
         emulator: Emulator = request.app.state.emulator
-        key = api_key_from(request)
-        owner = emulator.authenticate(key)
-        if owner is None:
-            text = "Invalid API key" if key else "Please enter your API key, or email and password."
-            raise message(401, text)
+        kind, value = credentials_from(request)
+        if kind == "bearer":
+            owner = emulator.authenticate_token(value)
+            if owner is None:
+                raise message(401, "Invalid or expired access token")
+        else:
+            owner = emulator.authenticate(value)
+            if owner is None:
+                text = "Invalid API key" if value else "Please enter your API key, or email and password."
+                raise message(401, text)
         await admit(request, emulator, owner, endpoint)
         return owner
 
@@ -439,7 +486,6 @@ class ForcedState(BaseModel):
 # --------------------------------------------------------------------------------------------
 
 StateFilter = Literal["queued", "running", "failed", "success", "partial", "cancelled"]
-SourceFilter = Literal["scenes", "basemaps", "all"]
 
 
 def create_app(config: EmulatorConfig | None = None) -> FastAPI:
@@ -489,7 +535,8 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
         request: Request,
         owner: Annotated[str, Depends(caller("list"))],
         state: Annotated[list[StateFilter] | None, Query()] = None,
-        source_type: Annotated[list[SourceFilter] | None, Query()] = None,
+        # Repeated or comma-separated (``scenes,basemaps``): parsed by ListQuery, not by FastAPI.
+        source_type: Annotated[list[str] | None, Query()] = None,
         name: str | None = None,
         name__contains: str | None = None,
         created_on: str | None = None,
@@ -533,7 +580,10 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
             order_request = validate_order_request(raw)
         except OrderRequestInvalid as error:
             raise ApiError(400, error.body()) from None
-        order = emulator.create_order(owner, order_request, _base_url(request))
+        try:
+            order = emulator.create_order(owner, order_request, _base_url(request))
+        except QueueFull as full:
+            raise queue_full(full.limit) from None
         if emulator.decide_commit_drop():
             raise DropConnection("create_commit_drop")
         return JSONResponse(order, 202)
@@ -587,6 +637,50 @@ def _planet_routes(app: FastAPI, emulator: Emulator) -> None:
             if problems:
                 raise bad_request(problems)
         return JSONResponse(emulator.cancel_orders(owner, ids))
+
+    @app.post(TOKEN_PATH, tags=["OAuth2"], summary="Issue an access token (client credentials)")
+    async def token(request: Request) -> Response:
+        # RFC 6749 section 4.4: a form body, the client authenticated by HTTP Basic
+        # (client_secret_basic, Authlib's default) or by client_id/client_secret in the form.
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        basic = _basic_credentials(value) if scheme.lower() == "basic" else None
+        if basic is not None:
+            client_id, client_secret = (unquote_plus(part) for part in basic)
+        else:
+            client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+        no_store = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse(
+                {
+                    "error": "unsupported_grant_type" if form.get("grant_type") else "invalid_request",
+                    "error_description": "only grant_type=client_credentials is supported",
+                },
+                400,
+                headers=no_store,
+            )
+        issued = emulator.issue_token(client_id, client_secret)
+        if issued is None:
+            headers = {**no_store, "WWW-Authenticate": 'Basic realm="main"'} if basic else no_store
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Invalid client credentials"},
+                401,
+                headers=headers,
+            )
+        access_token, ttl = issued
+        return JSONResponse(
+            {"access_token": access_token, "token_type": "Bearer", "expires_in": int(ttl), "scope": ""},
+            headers=no_store,
+        )
+
+    spec_body = json.dumps(BundleSpec.vendored().document).encode("utf-8")
+
+    @app.get(BUNDLES_SPEC_PATH, tags=tags, summary="Planet's product-bundle spec")
+    async def bundles_spec() -> Response:
+        # Public, as Planet's (its SDK fetches it without credentials); the copy the emulator
+        # validates orders with, so a client that fetches it agrees with the emulator.
+        return Response(spec_body, media_type="application/json")
 
     @app.get(STATS_PATH, tags=tags, summary="Aggregated order stats")
     async def order_stats(owner: Annotated[str, Depends(caller("stats"))]) -> Response:

@@ -12,11 +12,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from airflow_provider_planet_orders.core.api import DEFAULT_RATE_LIMITS, Endpoint
+from airflow_provider_planet_orders.core.api import (
+    DEFAULT_RATE_LIMITS,
+    MAX_QUEUED_ORDERS_PER_ORGANIZATION,
+    Endpoint,
+)
 
 #: The key the emulator accepts when no ``--api-key`` is given. It is public on purpose: it
 #: works only against an emulator, never against Planet.
 DEMO_API_KEY = "PLAK-emulator-demo-key"
+
+#: The OAuth2 client the emulator accepts when none is configured: public, like the demo key.
+DEMO_CLIENT_ID = "emulator-demo-client"
+DEMO_CLIENT_SECRET = "emulator-demo-secret"  # noqa: S105 - works only against an emulator
 
 #: Endpoint names, as used for rate limits, fault settings and request statistics.
 ENDPOINTS: tuple[str, ...] = tuple(e.value for e in Endpoint)
@@ -74,12 +82,18 @@ class EmulatorConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
     api_keys: tuple[str, ...] = (DEMO_API_KEY,)
+    #: OAuth2 clients (id -> secret) the token endpoint issues access tokens to.
+    oauth_clients: dict[str, str] = Field(default_factory=lambda: {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET})
+    #: Seconds (of the emulator's clock) an access token stays valid.
+    token_ttl: float = Field(default=3600.0, gt=0.0)
 
     queued_seconds: float = Field(default=2.0, ge=0.0)
     running_seconds: float = Field(default=5.0, ge=0.0)
     duration_jitter: float = Field(default=0.0, ge=0.0, le=1.0)
     file_size: int = Field(default=MiB, ge=0)
     link_ttl: float = Field(default=3600.0, gt=0.0)
+    #: Orders all keys together (one organisation) may hold queued; Planet's limit by default.
+    max_queued_orders: int = Field(default=MAX_QUEUED_ORDERS_PER_ORGANIZATION, ge=1)
 
     rate_limits: bool = True
     rate_limit_per_second: dict[str, float] = Field(
@@ -105,6 +119,13 @@ class EmulatorConfig(BaseModel):
         if any(not key or key != key.strip() or ":" in key for key in value):
             raise ValueError("API keys must be non-empty, without surrounding spaces or ':'")
         return tuple(dict.fromkeys(value))
+
+    @field_validator("oauth_clients")
+    @classmethod
+    def _clients(cls, value: dict[str, str]) -> dict[str, str]:
+        if any(not cid or not secret or ":" in cid for cid, secret in value.items()):
+            raise ValueError("OAuth2 client ids and secrets must be non-empty, ids without ':'")
+        return value
 
     @field_validator("rate_limit_per_second")
     @classmethod

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_planet_orders.core.api import SORT_FIELDS
+from airflow_provider_planet_orders.core.api import SORT_FIELDS, SOURCE_TYPES
 from airflow_provider_planet_orders.emulator.store import Order, parse_time
 
 DEFAULT_PAGE_SIZE = 20
@@ -33,18 +33,33 @@ class ListQueryError(ValueError):
         self.message = message
 
 
-Interval = tuple[float | None, float | None]
+@dataclass(frozen=True)
+class Interval:
+    """
+    A time filter. An interval ``start/end`` is half-open, as Planet's: the start is included,
+    the end is not (``2026-01-01T00:00:00Z/2026-02-01T00:00:00Z`` is January). An instant matches
+    that millisecond only.
+    """
+
+    low: float | None
+    high: float | None
+    instant: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        if self.instant:
+            return value == self.low
+        return (self.low is None or value >= self.low) and (self.high is None or value < self.high)
 
 
 def parse_interval(text: str, field: str) -> Interval:
-    """An instant (``(t, t)``) or an interval ``start/end`` with ``..`` for an open end."""
+    """An instant or an interval ``start/end`` with ``..`` (or nothing) for an open end."""
     parts = text.split("/")
     if len(parts) > 2:
         raise ListQueryError(field, f"{text!r} is not an instant or a start/end interval")
     try:
         if len(parts) == 1:
             instant = parse_time(parts[0])
-            return instant, instant
+            return Interval(instant, instant, instant=True)
         low, high = (None if p.strip() in ("", "..") else parse_time(p) for p in parts)
     except ValueError:
         raise ListQueryError(field, f"{text!r} is not an RFC 3339 instant or interval") from None
@@ -52,7 +67,20 @@ def parse_interval(text: str, field: str) -> Interval:
         raise ListQueryError(field, "an interval needs a start or an end")
     if low is not None and high is not None and low > high:
         raise ListQueryError(field, "the interval's start is after its end")
-    return low, high
+    return Interval(low, high)
+
+
+def parse_source_types(values: list[str] | None) -> frozenset[str]:
+    """
+    ``source_type`` as Planet takes it: repeated, comma-separated (``scenes,basemaps``), or
+    ``all``; ``scenes`` only when not given.
+    """
+    names = [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
+    for name in names:
+        if name not in SOURCE_TYPES:
+            raise ListQueryError("source_type", f"{name!r} is not one of {', '.join(SOURCE_TYPES)}")
+    types = frozenset(names or ["scenes"])
+    return frozenset({"scenes", "basemaps"}) if "all" in types else types
 
 
 def parse_sort(text: str) -> tuple[tuple[str, bool], ...]:
@@ -116,12 +144,9 @@ class ListQuery:
         page_size: int | None = None,
         page_marker: str | None = None,
     ) -> ListQuery:
-        types = frozenset(source_type or ["scenes"])
-        if "all" in types:
-            types = frozenset({"scenes", "basemaps"})
         return cls(
             states=frozenset(state) if state else None,
-            source_types=types,
+            source_types=parse_source_types(source_type),
             name=name,
             name_contains=name_contains,
             created_on=None if created_on is None else parse_interval(created_on, "created_on"),
@@ -132,11 +157,6 @@ class ListQuery:
             page_size=min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
             after=None if page_marker is None else decode_marker(page_marker),
         )
-
-
-def _within(value: float, interval: Interval) -> bool:
-    low, high = interval
-    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def select(orders: Iterable[Order], query: ListQuery, now: float) -> tuple[list[Order], str | None]:
@@ -152,9 +172,9 @@ def select(orders: Iterable[Order], query: ListQuery, now: float) -> tuple[list[
             continue
         if query.name_contains is not None and query.name_contains not in order.name:
             continue
-        if query.created_on is not None and not _within(order.created, query.created_on):
+        if query.created_on is not None and order.created not in query.created_on:
             continue
-        if query.last_modified is not None and not _within(current.at, query.last_modified):
+        if query.last_modified is not None and current.at not in query.last_modified:
             continue
         if query.hosting is not None and order.has_hosting != query.hosting:
             continue

@@ -20,7 +20,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from airflow_provider_planet_orders.emulator.app import create_app
+from airflow_provider_planet_orders.emulator.app import TOKEN_PATH, create_app
 from airflow_provider_planet_orders.emulator.config import EmulatorConfig
 from airflow_provider_planet_orders.emulator.state import Emulator
 from airflow_provider_planet_orders.emulator.transport import protocol_class
@@ -137,6 +137,20 @@ class EmulatorHandle:
     def order_url(self, order_id: str) -> str:
         return f"{self.url}/compute/ops/orders/v2/{order_id}"
 
+    def order_page_url(self, order_id: str) -> str:
+        """The order's read-only page for people (HTML, no key needed)."""
+        return f"{self.url}/_emulator/orders/{order_id}"
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth2 token endpoint (client credentials grant)."""
+        return f"{self.url}{TOKEN_PATH}"
+
+    @property
+    def oauth_client(self) -> tuple[str, str]:
+        """``(client_id, client_secret)`` of the first OAuth2 client the emulator accepts."""
+        return next(iter(self.emulator.config.oauth_clients.items()))
+
 
 class _ThreadedServer:
     def __init__(self, config: EmulatorConfig) -> None:
@@ -199,6 +213,8 @@ def serve(config: EmulatorConfig, *, log_level: str = "info", access_log: bool =
     print(f"  base URL for clients: {url}  (orders at {url}/compute/ops/orders/v2)", flush=True)
     for key in config.api_keys:
         print(f"  API key: {key}", flush=True)
+    for client_id, secret in config.oauth_clients.items():
+        print(f"  OAuth2 client: {client_id} / {secret}  (token URL {url}{TOKEN_PATH})", flush=True)
     print(f"  controls: {url}/_emulator/docs", flush=True)
     server = uvicorn.Server(uvicorn_config(app, log_level=log_level, access_log=access_log, own_logging=True))
 

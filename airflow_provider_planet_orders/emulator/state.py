@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import os
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +49,35 @@ class UnknownOrder(LookupError):
     pass
 
 
+def ready_count(order: Order, now: float) -> int:
+    """
+    How many of the order's results (its files, then the manifest) are delivered at ``now``.
+
+    All once the order succeeded (or partly); while it runs towards success, file ``i`` of ``n``
+    is ready ``(i + 1) / (n + 1)`` of the way through the running time, and the manifest only at
+    the end; none while it is queued, held running, failing, failed or cancelled.
+    """
+    current = order.current(now)
+    total = len(order.files) + 1
+    if current.state in SUCCESS_STATES:
+        return total
+    if current.state != "running":
+        return 0
+    after = next((t for t in order.transitions if t.since > now), None)
+    if after is None or after.state not in SUCCESS_STATES or after.since <= current.since:
+        return 0
+    fraction = (now - current.since) / (after.since - current.since)
+    return max(0, min(total - 1, int(fraction * total)))
+
+
+class QueueFull(RuntimeError):
+    """The organisation already holds as many queued orders as Planet allows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class Download:
     """A verified download: the file, and the key whose rate limit it counts against."""
@@ -75,6 +105,7 @@ class Emulator:
         self._outage_until = 0.0
         self._manifests: dict[str, FileSpec] = {}
         self._sink: list[Any] = []
+        self._tokens: dict[str, tuple[str, float]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.executor: Executor | None = None
         self.wake: Callable[[], None] = lambda: None
@@ -106,6 +137,7 @@ class Emulator:
             self._outage_until = 0.0
             self._manifests.clear()
             self._sink.clear()
+            self._tokens.clear()
         self.notify()
 
     def configure(self, **options: Any) -> EmulatorConfig:
@@ -200,10 +232,11 @@ class Emulator:
             return {"now": format_time(now), "offset_seconds": self.clock.offset}
 
     def public_config(self) -> dict[str, Any]:
-        """The configuration without the keys themselves (control routes need no key)."""
+        """The configuration without keys or client secrets (control routes need no key)."""
         with self._lock:
-            shown = self.config.model_dump(mode="json", exclude={"api_keys"})
+            shown = self.config.model_dump(mode="json", exclude={"api_keys", "oauth_clients"})
             shown["api_key_fingerprints"] = sorted(self._keys)
+            shown["oauth_client_ids"] = sorted(self.config.oauth_clients)
             return shown
 
     def receive_webhook(self, payload: Any) -> None:
@@ -280,6 +313,35 @@ class Emulator:
         owner = fingerprint(api_key)
         return owner if self._keys.get(owner) == api_key else None
 
+    def issue_token(self, client_id: str, client_secret: str) -> tuple[str, float] | None:
+        """
+        An access token for a known OAuth2 client, and its lifetime in seconds; ``None`` for
+        wrong credentials. The token acts as a user of its own, named after the client.
+        """
+        with self._lock:
+            known = self.config.oauth_clients.get(client_id)
+            if known is None or not secrets.compare_digest(known, client_secret):
+                return None
+            token = secrets.token_urlsafe(32)
+            ttl = self.config.token_ttl
+            now = self.clock.now()
+            # Forget expired tokens now and then, so that a long run does not pile them up.
+            if len(self._tokens) > 1000:
+                self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
+            self._tokens[token] = (fingerprint(f"oauth-client:{client_id}"), now + ttl)
+            self.stats.tokens_issued += 1
+            return token, ttl
+
+    def authenticate_token(self, token: str | None) -> str | None:
+        """The owner a bearer token acts as, if this emulator issued it and it has not expired."""
+        if not token:
+            return None
+        with self._lock:
+            entry = self._tokens.get(token)
+            if entry is None or entry[1] <= self.clock.now():
+                return None
+            return entry[0]
+
     def take_token(self, owner: str, endpoint: str) -> int | None:
         """``None`` if the request may go on, else the seconds to put in ``Retry-After``."""
         if not self.config.rate_limits:
@@ -293,6 +355,10 @@ class Emulator:
             spread = config.duration_jitter
             factor = (lambda: 1.0 + self._jitter.uniform(-spread, spread)) if spread else (lambda: 1.0)
             now = self.clock.now()
+            # Counting is a scan: only done once the organisation could be at the limit.
+            limit = config.max_queued_orders
+            if len(self.store.orders) >= limit and self.store.counts(now)["queued_orders"] >= limit:
+                raise QueueFull(limit)
             order = self.store.create(
                 owner=owner,
                 request=request,
@@ -365,13 +431,19 @@ class Emulator:
         with self._lock:
             now = self.clock.now()
             page, marker = select(self.store.owned(owner), query, now)
-            return [self.render(o, base_url, now) for o in page], marker
+            # Planet's list pages carry no results: only a get of one order does.
+            return [self.render(o, base_url, now, with_results=False) for o in page], marker
 
-    def render(self, order: Order, base_url: str, now: float) -> dict[str, Any]:
-        """The order's JSON as Planet returns it, with fresh download links when it has results."""
+    def render(
+        self, order: Order, base_url: str, now: float, *, with_results: bool = True
+    ) -> dict[str, Any]:
+        """
+        The order's JSON as Planet returns it: with results (and fresh download links) once it
+        runs, unless ``with_results`` is false (list pages).
+        """
         current = order.current(now)
         links: dict[str, Any] = {"_self": f"{base_url}{ORDERS_PATH}/{order.id}"}
-        if current.state in SUCCESS_STATES:
+        if with_results and (current.state in SUCCESS_STATES or current.state == "running"):
             links["results"] = self._results(order, base_url, now)
         hints = order.hints if current.state in ("partial", "failed") else []
         body: dict[str, Any] = {
@@ -389,13 +461,25 @@ class Emulator:
         return body
 
     def _results(self, order: Order, base_url: str, now: float) -> list[dict[str, Any]]:
+        """
+        One entry per file and one for the manifest. While the order runs, files are delivered
+        one after another (``delivery: "pending"``, without a link, until then), and the manifest
+        last, when the order succeeds: a client must not take results for a finished order.
+        """
         names = [spec.name for spec in order.files] + [f"{order.id}/manifest.json"]
+        ready = ready_count(order, now)
         if not order.links_enabled:
-            return [{"name": name, "delivery": "success"} for name in names]
+            return [
+                {"name": name, "delivery": "success" if index < ready else "pending"}
+                for index, name in enumerate(names)
+            ]
         expires = round(now + self.config.link_ttl, 3)
         expires_at = format_time(expires)
         results = []
         for index, name in enumerate(names):
+            if index >= ready:
+                results.append({"name": name, "delivery": "pending"})
+                continue
             token = self.signer.sign(order.id, index, expires)
             results.append(
                 {
@@ -413,9 +497,9 @@ class Emulator:
         """The file a verified token names, if its order still has results."""
         with self._lock:
             order = self.store.get(order_id)
-            if order is None or order.state(self.clock.now()) not in SUCCESS_STATES:
+            if order is None or not 0 <= index < ready_count(order, self.clock.now()):
                 raise UnknownOrder(order_id)
-            if 0 <= index < len(order.files):
+            if index < len(order.files):
                 return Download(order, order.files[index], order.owner)
             if index == len(order.files):
                 cached = self._manifests.get(order.id)

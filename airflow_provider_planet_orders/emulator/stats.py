@@ -27,6 +27,7 @@ class Stats:
         self.downloads_completed = 0
         self.faults: Counter[str] = Counter(dict.fromkeys(FAULT_KINDS, 0))
         self.webhooks: Counter[str] = Counter({"delivered": 0, "failed": 0})
+        self.tokens_issued = 0
 
     def request(self, endpoint: str, status: int | str, count: int = 1) -> None:
         counts = self.requests[endpoint]
@@ -48,4 +49,5 @@ class Stats:
             "downloads_completed": self.downloads_completed,
             "faults": dict(self.faults),
             "webhooks": dict(self.webhooks),
+            "tokens_issued": self.tokens_issued,
         }

@@ -26,7 +26,9 @@ from airflow_provider_planet_orders.emulator.files import FileSpec
 UNAVAILABLE_MARKER = "unavailable"
 
 #: Cloud delivery targets: with one of them (or with ``hosting``) there are no download links.
-CLOUD_TARGETS = frozenset(API_CLOUD_TARGETS)
+#: ``destination`` (Planet's Destinations API, ``delivery.destination.ref``) is one; it is named
+#: here too so that the emulator treats it so whether or not ``core.api``'s table lists it yet.
+CLOUD_TARGETS = frozenset(API_CLOUD_TARGETS) | {"destination"}
 
 MESSAGES = {
     "queued": "Preparing order",

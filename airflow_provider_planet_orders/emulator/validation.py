@@ -4,6 +4,12 @@ Order request validation, as the real service does it, with Planet's 400 body.
 Pydantic checks the shapes; a few cross-field rules (item count, delivery or hosting, tools per
 source type) follow. Every problem is reported at once, keyed by its JSON path
 (``products[0].item_ids``), in Planet's ``{"field": ..., "general": ...}`` form.
+
+Item type x bundle combinations are checked against Planet's bundle spec
+(:class:`~airflow_provider_planet_orders.core.bundles.BundleSpec`, the copy the emulator also
+serves), and reported under ``Products`` as Planet does (``"Bad item type 'PSScene' for bundle type
+'analytic'"``): a client whose own check is looser must meet the refusal here, not only in
+production.
 """
 
 from __future__ import annotations
@@ -13,7 +19,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from airflow_provider_planet_orders.core.api import MAX_ITEMS_PER_ORDER, TOOLS_BY_SOURCE_TYPE
+from airflow_provider_planet_orders.core.api import (
+    ARCHIVE_TYPES,
+    HARMONIZE_TARGET_SENSORS,
+    MAX_ITEMS_PER_ORDER,
+    TOOLS_BY_SOURCE_TYPE,
+)
+from airflow_provider_planet_orders.core.bundles import BundleCheck, BundleSpec, split_fallbacks
 from airflow_provider_planet_orders.emulator.store import CLOUD_TARGETS
 
 SCENE_TOOLS = frozenset(TOOLS_BY_SOURCE_TYPE["scenes"])
@@ -125,7 +137,11 @@ def validate_order_request(raw: Any) -> dict[str, Any]:
         except ValidationError as error:
             problems += _pydantic_problems(error, ("products", index))
             continue
-        items += len(checked.item_ids) if isinstance(checked, SceneProduct) else 1
+        if isinstance(checked, SceneProduct):
+            items += len(checked.item_ids)
+            problems += bundle_problems(checked.item_type, checked.product_bundle)
+        else:
+            items += 1
     if items > MAX_ITEMS_PER_ORDER:
         problems.append(("products", f"an order holds at most {MAX_ITEMS_PER_ORDER} items, got {items}"))
 
@@ -145,10 +161,28 @@ def validate_order_request(raw: Any) -> dict[str, Any]:
             )
         elif not isinstance(options, dict):
             problems.append((f"tools[{index}].{tool_name}", "tool options must be an object"))
+        elif tool_name == "harmonize" and options.get("target_sensor") not in HARMONIZE_TARGET_SENSORS:
+            problems.append(
+                (
+                    f"tools[{index}].harmonize.target_sensor",
+                    f"{options.get('target_sensor')!r} is not a valid target_sensor "
+                    f"(valid: {', '.join(HARMONIZE_TARGET_SENSORS)})",
+                )
+            )
 
-    targets = sorted(CLOUD_TARGETS & set(raw.get("delivery") or {}))
+    delivery = raw.get("delivery") or {}
+    targets = sorted(CLOUD_TARGETS & set(delivery))
     if len(targets) > 1:
         problems.append(("delivery", f"choose one delivery target, got {', '.join(targets)}"))
+    if "destination" in delivery:
+        destination = delivery["destination"]
+        if not isinstance(destination, dict) or not isinstance(destination.get("ref"), str):
+            problems.append(("delivery.destination.ref", "a destination delivery needs its ref"))
+    archive_type = delivery.get("archive_type")
+    if archive_type is not None and archive_type not in ARCHIVE_TYPES:
+        problems.append(
+            ("delivery.archive_type", f"{archive_type!r} is not one of {', '.join(map(repr, ARCHIVE_TYPES))}")
+        )
     if raw.get("delivery") and raw.get("hosting"):
         problems.append(("hosting", "delivery and hosting cannot both be specified"))
 
@@ -159,3 +193,24 @@ def validate_order_request(raw: Any) -> dict[str, Any]:
     echoed.setdefault("order_type", request.order_type)
     echoed.setdefault("source_type", request.source_type)
     return echoed
+
+
+def bundle_problems(item_type: str, product_bundle: str) -> list[tuple[str, str]]:
+    """
+    Planet's refusals for one scene product, each fallback bundle checked, under ``Products``.
+
+    Only the first message is Planet's wording (seen in its answers); the other two are the
+    emulator's, for names the spec does not know at all.
+    """
+    spec = BundleSpec.vendored()
+    problems = []
+    for bundle in split_fallbacks(product_bundle):
+        verdict = spec.check(item_type, bundle)
+        if verdict is BundleCheck.INVALID:
+            problems.append(("Products", f"Bad item type '{item_type}' for bundle type '{bundle}'"))
+        elif verdict is BundleCheck.UNKNOWN_BUNDLE:
+            problems.append(("Products", f"Unknown bundle type '{bundle}'"))
+        elif verdict is BundleCheck.UNKNOWN_ITEM_TYPE:
+            problems.append(("Products", f"Unknown item type '{item_type}'"))
+            break
+    return problems

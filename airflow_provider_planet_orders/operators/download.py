@@ -1,7 +1,7 @@
 """
 :class:`PlanetDownloadOrderOperator`: download a finished order's files, verified, into any storage.
 
-Airflow glue around :class:`airflow_provider_planet_orders.download.OrderDownloader`.
+Airflow glue around :class:`airflow_provider_planet_orders.downloader.OrderDownloader`.
 """
 
 from __future__ import annotations
@@ -9,20 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_planet_orders._compat import AirflowFailException, BaseOperator
+from airflow_provider_planet_orders._compat import BaseOperator
+from airflow_provider_planet_orders.core.defaults import DEFAULT_CONN_ID
 from airflow_provider_planet_orders.links import ORDER_URL_KEY, PlanetOrderLink
 from airflow_provider_planet_orders.operators._hook import PlanetHookMixin
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_planet_orders.download import DestinationPath
+    from airflow_provider_planet_orders.downloader import DestinationPath
 
 #: Scheme of the Assets the download operator declares: ``planet-orders://<conn id>/<name>``.
 ASSET_SCHEME = "planet-orders"
 
 
-def imagery_asset(name: str, planet_conn_id: str = "planet_default") -> Any:
+def imagery_asset(name: str, planet_conn_id: str = DEFAULT_CONN_ID) -> Any:
     """
     The Airflow Asset for imagery delivered under ``name``: ``planet-orders://<conn id>/<name>``.
 
@@ -93,7 +94,7 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
         *,
         order_id: str,
         destination: str,
-        planet_conn_id: str = "planet_default",
+        planet_conn_id: str = DEFAULT_CONN_ID,
         destination_conn_id: str | None = None,
         include: Sequence[str] | str = (),
         overwrite: bool = False,
@@ -104,12 +105,9 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        from airflow_provider_planet_orders.download import CHECKSUMS
+        from airflow_provider_planet_orders.downloader import check_settings
 
-        if checksum not in CHECKSUMS:
-            raise ValueError(f"checksum must be one of {', '.join(CHECKSUMS)}, got {checksum!r}")
-        if not isinstance(concurrency, int) or concurrency < 1:
-            raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
+        check_settings(checksum=checksum, concurrency=concurrency)
         self.order_id = order_id
         self.destination = destination
         self.planet_conn_id = planet_conn_id
@@ -126,7 +124,7 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
             self.outlets = [imagery_asset(self.asset_name, planet_conn_id)]
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_planet_orders.download import DownloadError, OrderDownloader
+        from airflow_provider_planet_orders.downloader import OrderDownloader
 
         include = [self.include] if isinstance(self.include, str) else list(self.include)
         order = self.hook.get_order(self.order_id)
@@ -141,13 +139,9 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
             max_attempts=self.max_attempts,
             log=self.log.info,
         )
-        try:
-            report = downloader.download(order)
-        except DownloadError as err:
-            if not err.retryable:
-                # Unfinished or cloud-delivered orders and corrupt files do not fix themselves.
-                raise AirflowFailException(str(err)) from None
-            raise
+        # Unfinished or cloud-delivered orders and corrupt files fail the task at once (their
+        # errors are AirflowFailExceptions); transient trouble that outlasted the retries does not.
+        report = downloader.download(order)
         self.log.info(
             "Order %s: %d downloaded, %d already there, %d resumed, %d retries, %.1f MB in %.1f s; "
             "%s verified",

@@ -16,17 +16,22 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_planet_orders._compat import (
     AirflowException,
-    AirflowFailException,
     BaseOperator,
     conf,
     mask_secret,
 )
-from airflow_provider_planet_orders.core.api import MAX_BULK_CANCEL_IDS, TERMINAL_STATES
-from airflow_provider_planet_orders.core.orders import describe_outcome, order_state, summarize_order
-from airflow_provider_planet_orders.core.policy import is_transient
+from airflow_provider_planet_orders.core.api import MAX_BULK_CANCEL_IDS, TERMINAL_STATES, UNFINISHED_STATES
+from airflow_provider_planet_orders.core.defaults import DEFAULT_CONN_ID
+from airflow_provider_planet_orders.core.orders import (
+    describe_outcome,
+    order_state,
+    read_event,
+    summarize_order,
+)
 from airflow_provider_planet_orders.exceptions import (
-    PlanetBadRequestError,
     PlanetConflictError,
+    PlanetInvalidInputError,
+    PlanetOrderFailedError,
     PlanetOrderMaybeCreatedError,
     PlanetOrdersError,
 )
@@ -36,10 +41,11 @@ from airflow_provider_planet_orders.operators._hook import PlanetHookMixin
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_planet_orders.core.build import ListFilters
+    from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
+
 #: Task state store key (Airflow 3.3+) holding the id of the order a task instance created.
 STATE_STORE_KEY = "planet_order_id"
-
-ACTIVE_STATES = frozenset({"queued", "running"})
 
 
 def _default_deferrable() -> bool:
@@ -65,7 +71,7 @@ def task_instance_marker(dag_id: str, run_id: str, task_id: str, map_index: int 
 class _PlanetOperator(PlanetHookMixin, BaseOperator):
     """Holds the connection id and builds the hook when the task runs."""
 
-    def __init__(self, *, planet_conn_id: str = "planet_default", **kwargs: Any) -> None:
+    def __init__(self, *, planet_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.planet_conn_id = planet_conn_id
 
@@ -110,7 +116,7 @@ class PlanetCreateOrderOperator(_PlanetOperator):
         self,
         *,
         order_request: Mapping[str, Any] | str,
-        planet_conn_id: str = "planet_default",
+        planet_conn_id: str = DEFAULT_CONN_ID,
         wait_for_completion: bool = True,
         deferrable: bool | None = None,
         poll_interval: float = 30.0,
@@ -171,8 +177,8 @@ class PlanetCreateOrderOperator(_PlanetOperator):
 
         request = self.order_request
         if not isinstance(request, Mapping):
-            raise AirflowFailException(
-                f"order_request must render to a dict (the order's JSON), got {type(request).__name__}"
+            raise PlanetInvalidInputError(
+                "order_request", f"must render to a dict (the order's JSON), got {type(request).__name__}"
             )
         if self.validate:
             # An invalid request raises PlanetInvalidOrderRequestError, an AirflowFailException.
@@ -202,8 +208,13 @@ class PlanetCreateOrderOperator(_PlanetOperator):
         if order_state(order) in TERMINAL_STATES:
             return self._finish(order)
         if self.deferrable:
-            self._defer_wait(order["id"], last_seen=started)
-        return self._finish(self._poll_until_done(order))
+            self.log.info("Waiting for order %s in the triggerer", order["id"])
+            self.defer(trigger=self._trigger(order["id"], last_seen=started), method_name="execute_complete")
+        # The same wait, run here: the trigger's own poll loop, on this worker.
+        from airflow_provider_planet_orders.triggers.orders import wait_here
+
+        self.log.info("Waiting for order %s on this worker", order["id"])
+        return self.execute_complete(context, wait_here(self._trigger(order["id"], last_seen=started)))
 
     def _marker(self, context: Context) -> str:
         ti = context["ti"]
@@ -231,7 +242,7 @@ class PlanetCreateOrderOperator(_PlanetOperator):
         candidates = self._orders_with_marker(marker)
         # Orders a lost create response must not be mistaken for (see _find_after_ambiguous_create).
         self._known_order_ids = {str(o.get("id")) for o in candidates}
-        for wanted in (ACTIVE_STATES, self._success_states()):
+        for wanted in (UNFINISHED_STATES, self._success_states()):
             for order in candidates:
                 if order_state(order) in wanted:
                     self.log.info(
@@ -259,7 +270,7 @@ class PlanetCreateOrderOperator(_PlanetOperator):
         )
 
     def _keep(self, order: Mapping[str, Any]) -> bool:
-        return order_state(order) in ACTIVE_STATES | self._success_states()
+        return order_state(order) in {*UNFINISHED_STATES, *self._success_states()}
 
     def _success_states(self) -> frozenset[str]:
         return frozenset({"success", "partial"} if self.accept_partial else {"success"})
@@ -271,8 +282,6 @@ class PlanetCreateOrderOperator(_PlanetOperator):
                 order = self.hook.create_order(request)
                 self.log.info("Created Planet order %s (%s)", order["id"], order.get("name"))
                 return order
-            except PlanetBadRequestError as err:
-                raise AirflowFailException(str(err)) from None
             except PlanetOrderMaybeCreatedError as err:
                 if marker is None:
                     raise AirflowException(
@@ -318,61 +327,36 @@ class PlanetCreateOrderOperator(_PlanetOperator):
     def _deadline(self) -> float | None:
         return None if self.timeout is None else time.time() + self.timeout
 
-    def _defer_wait(self, order_id: str, last_seen: float) -> None:
+    def _trigger(self, order_id: str, last_seen: float) -> PlanetOrderTrigger:
         from airflow_provider_planet_orders.triggers.orders import PlanetOrderTrigger
 
-        self.log.info("Waiting for order %s in the triggerer", order_id)
-        self.defer(
-            trigger=PlanetOrderTrigger(
-                order_id=order_id,
-                planet_conn_id=self.planet_conn_id,
-                poll_interval=self.poll_interval,
-                deadline=self._deadline(),
-                cancel_on_kill=self.cancel_on_kill,
-                last_seen=last_seen,
-            ),
-            method_name="execute_complete",
+        return PlanetOrderTrigger(
+            order_id=order_id,
+            planet_conn_id=self.planet_conn_id,
+            poll_interval=self.poll_interval,
+            deadline=self._deadline(),
+            cancel_on_kill=self.cancel_on_kill,
+            last_seen=last_seen,
         )
-
-    def _poll_until_done(self, order: dict[str, Any]) -> dict[str, Any]:
-        deadline = self._deadline()
-        state = order_state(order)
-        while order_state(order) not in TERMINAL_STATES:
-            if deadline is not None and time.time() >= deadline:
-                raise AirflowException(
-                    f"Planet order {order['id']} is still {order_state(order)} after {self.timeout:.0f} s; "
-                    "a retry re-attaches to it"
-                )
-            time.sleep(self.poll_interval)
-            try:
-                order = self.hook.get_order(order["id"])
-            except PlanetOrdersError as err:
-                if not is_transient(err):
-                    raise
-                self.log.warning("Could not read order %s (%s); still waiting", order["id"], err)
-                continue
-            if order_state(order) != state:
-                state = order_state(order)
-                self.log.info("Planet order %s is %s", order["id"], state)
-        return order
 
     def _finish(self, order: dict[str, Any]) -> dict[str, Any]:
         state = order_state(order)
         if state in self._success_states():
             self.log.info("%s", describe_outcome(order))
             return summarize_order(order)
-        raise AirflowFailException(describe_outcome(order))
+        raise PlanetOrderFailedError(describe_outcome(order), order_id=order.get("id"), state=state)
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        """Resume after the trigger fired: read the final order, or fail with the trigger's reason."""
-        status = event.get("status")
-        self._order_id = event.get("order_id")
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the wait: read the final order, or fail with the trigger's reason."""
+        event = read_event(event)
+        status = event["status"]
+        self._order_id = event["order_id"]
+        if status in self._success_states():
+            return self._finish(self.hook.get_order(event["order_id"]))
         if status in TERMINAL_STATES:
-            if status in self._success_states():
-                return self._finish(self.hook.get_order(event["order_id"]))
-            raise AirflowFailException(event.get("message") or f"Planet order ended {status}")
+            raise PlanetOrderFailedError(event["message"], order_id=event["order_id"], state=status)
         # "timeout" and "error": a retry re-attaches to the same order.
-        raise AirflowException(event.get("message") or f"Waiting for the Planet order failed ({status})")
+        raise AirflowException(event["message"])
 
     def on_kill(self) -> None:
         if not (self.cancel_on_kill and self._order_id):
@@ -405,9 +389,9 @@ class PlanetCancelOrderOperator(_PlanetOperator):
         context["ti"].xcom_push(key=ORDER_URL_KEY, value=self.hook.order_api_url(self.order_id))
         try:
             order = self.hook.cancel_order(self.order_id)
-        except PlanetConflictError as err:
+        except PlanetConflictError:
             if not self.tolerate_not_queued:
-                raise AirflowFailException(str(err)) from None
+                raise
             order = self.hook.get_order(self.order_id)
             self.log.info("Not cancelled, %s", describe_outcome(order))
             return summarize_order(order)
@@ -438,8 +422,8 @@ class PlanetBulkCancelOrdersOperator(_PlanetOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         ids = self.order_ids
         if isinstance(ids, str):
-            raise AirflowFailException(
-                "order_ids must be a list of order ids (or None for every queued order)"
+            raise PlanetInvalidInputError(
+                "order_ids", "must be a list of order ids (or None for every queued order)"
             )
         if ids is not None:
             ids = list(ids)
@@ -471,62 +455,28 @@ class PlanetListOrdersOperator(_PlanetOperator):
     """
     List orders with any of the API's filters; return a compact list that suits ``.expand()``.
 
-    Each item is ``{"id", "name", "state", "created_on", "last_modified"}``. The filters are those
-    of :meth:`~airflow_provider_planet_orders.hooks.orders.PlanetOrdersHook.list_orders` and are
-    templated; ``limit`` caps the result (default 1,000) so that an XCom stays small, and
-    ``page_size`` (default 100) keeps the requests few: Planet allows 3 list requests a second.
+    Each item is ``{"id", "name", "state", "created_on", "last_modified"}``.
+
+    :param filters: The list endpoint's filters (templated), as
+        :class:`~airflow_provider_planet_orders.core.build.ListFilters` names them:
+        ``{"state": "queued", "name_contains": "daily", "created_on": (start, None)}``. ``page_size``
+        is 100 unless given, to keep the requests few: Planet allows 3 list requests a second.
+    :param limit: The most orders returned (default 1,000), so that an XCom stays small.
     """
 
-    template_fields: Sequence[str] = (
-        "state",
-        "source_type",
-        "name",
-        "name_contains",
-        "created_on",
-        "last_modified",
-        "sort_by",
-    )
+    template_fields: Sequence[str] = ("filters",)
 
     def __init__(
-        self,
-        *,
-        state: str | Sequence[str] | None = None,
-        source_type: str | Sequence[str] | None = None,
-        name: str | None = None,
-        name_contains: str | None = None,
-        created_on: Any = None,
-        last_modified: Any = None,
-        hosting: bool | None = None,
-        sort_by: str | Sequence[str] | None = None,
-        page_size: int | None = 100,
-        limit: int | None = 1000,
-        **kwargs: Any,
+        self, *, filters: ListFilters | None = None, limit: int | None = 1000, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.state = state
-        self.source_type = source_type
-        self.name = name
-        self.name_contains = name_contains
-        self.created_on = created_on
-        self.last_modified = last_modified
-        self.hosting = hosting
-        self.sort_by = sort_by
-        self.page_size = page_size
+        self.filters: ListFilters = {"page_size": 100, **(filters or {})}
         self.limit = limit
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        orders = self.hook.list_orders(
-            state=self.state,
-            source_type=self.source_type,
-            name=self.name,
-            name_contains=self.name_contains,
-            created_on=self.created_on,
-            last_modified=self.last_modified,
-            hosting=self.hosting,
-            sort_by=self.sort_by,
-            page_size=self.page_size,
-            limit=self.limit,
-        )
+        if not isinstance(self.filters, Mapping):
+            raise PlanetInvalidInputError("filters", f"must be a dict of list filters, got {self.filters!r}")
+        orders = self.hook.list_orders(limit=self.limit, **self.filters)
         keys = ("id", "name", "state", "created_on", "last_modified")
         result = [{k: order.get(k) for k in keys} for order in orders]
         self.log.info("Found %d order(s)", len(result))

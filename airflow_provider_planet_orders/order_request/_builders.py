@@ -17,12 +17,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airflow_provider_planet_orders.core.api import CLOUD_TARGETS
 from airflow_provider_planet_orders.exceptions import PlanetInvalidOrderRequestError
 from airflow_provider_planet_orders.order_request._common import (
     ARCHIVE_TYPES,
     BANDMATH_PIXEL_TYPES,
     CLOUD_FILTER_METRICS,
-    CLOUD_TARGETS,
     COMPOSITE_GROUP_BY,
     CONNECTION_MARKER,
     FILE_FORMATS,

@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
-from airflow_provider_planet_orders.core.api import CLOUD_TARGETS as API_CLOUD_TARGETS
 from airflow_provider_planet_orders.core.api import MAX_ITEMS_PER_ORDER
 
 ORDER_TYPES: tuple[str, ...] = ("full", "partial")
@@ -49,10 +48,6 @@ CLOUD_FILTER_METRICS: tuple[str, ...] = (
     "light_haze_percent",
     "snow_ice_percent",
 )
-
-#: Cloud delivery targets of the reference, plus ``destination`` (Planet's Destinations API, which
-#: Planet's SDK can put in a request).
-CLOUD_TARGETS: tuple[str, ...] = (*API_CLOUD_TARGETS, "destination")
 
 #: The key, inside a cloud-target block, that names an Airflow connection holding its credentials.
 CONNECTION_MARKER = "airflow_conn_id"

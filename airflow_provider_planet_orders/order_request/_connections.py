@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_planet_orders._compat import AirflowNotFoundException, BaseHook, mask_secret
+from airflow_provider_planet_orders.core.api import CLOUD_TARGETS
 from airflow_provider_planet_orders.exceptions import PlanetInvalidOrderRequestError
 from airflow_provider_planet_orders.order_request._common import (
-    CLOUD_TARGETS,
     CONNECTION_MARKER,
     CONNECTION_TARGETS,
     join_path,

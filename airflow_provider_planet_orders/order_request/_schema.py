@@ -40,13 +40,12 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from airflow_provider_planet_orders.core.api import TOOL_NAMES, TOOLS_BY_SOURCE_TYPE
+from airflow_provider_planet_orders.core.api import CLOUD_TARGETS, TOOL_NAMES, TOOLS_BY_SOURCE_TYPE
 from airflow_provider_planet_orders.exceptions import PlanetInvalidOrderRequestError
 from airflow_provider_planet_orders.order_request._common import (
     ARCHIVE_TYPES,
     BANDMATH_MAX_BANDS,
     BANDMATH_PIXEL_TYPES,
-    CLOUD_TARGETS,
     COMPOSITE_GROUP_BY,
     CONNECTION_MARKER,
     CONNECTION_TARGETS,

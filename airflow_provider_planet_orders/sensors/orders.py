@@ -10,14 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_planet_orders._compat import (
     AirflowException,
-    AirflowFailException,
     BaseSensorOperator,
     conf,
 )
 from airflow_provider_planet_orders.core.api import ORDER_STATES, TERMINAL_STATES
-from airflow_provider_planet_orders.core.orders import describe_outcome, order_state, summarize_order
+from airflow_provider_planet_orders.core.defaults import DEFAULT_CONN_ID
+from airflow_provider_planet_orders.core.orders import (
+    describe_outcome,
+    order_state,
+    read_event,
+    summarize_order,
+)
 from airflow_provider_planet_orders.core.policy import is_transient
-from airflow_provider_planet_orders.exceptions import PlanetOrdersError
+from airflow_provider_planet_orders.exceptions import PlanetOrderFailedError, PlanetOrdersError
 from airflow_provider_planet_orders.links import ORDER_ID_KEY, ORDER_URL_KEY, PlanetOrderLink
 from airflow_provider_planet_orders.operators._hook import PlanetHookMixin
 
@@ -48,7 +53,7 @@ class PlanetOrderSensor(PlanetHookMixin, BaseSensorOperator):
         self,
         *,
         order_id: str,
-        planet_conn_id: str = "planet_default",
+        planet_conn_id: str = DEFAULT_CONN_ID,
         success_states: Iterable[str] = ("success",),
         accept_partial: bool = False,
         deferrable: bool | None = None,
@@ -64,7 +69,6 @@ class PlanetOrderSensor(PlanetHookMixin, BaseSensorOperator):
                 f"got {sorted(states)}"
             )
         self.success_states = sorted(states)
-        self.accept_partial = "partial" in states
         if deferrable is None:
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = deferrable
@@ -78,7 +82,7 @@ class PlanetOrderSensor(PlanetHookMixin, BaseSensorOperator):
                 )
             return True
         if state in TERMINAL_STATES:
-            raise AirflowFailException(describe_outcome(order))
+            raise PlanetOrderFailedError(describe_outcome(order), order_id=self.order_id, state=state)
         if state not in ORDER_STATES:
             raise AirflowException(f"Planet order {self.order_id} is in an unknown state {state!r}")
         self.log.info("Planet order %s is %s", self.order_id, state)
@@ -124,17 +128,18 @@ class PlanetOrderSensor(PlanetHookMixin, BaseSensorOperator):
         )
         return None  # not reached: defer() raises
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         from airflow.providers.common.compat.sdk import AirflowSensorTimeout
 
-        status = event.get("status")
+        event = read_event(event)
+        status = event["status"]
         if status == "timeout":
             # Raised as the sensor's own timeout, so that soft_fail turns it into a skip.
-            raise AirflowSensorTimeout(event.get("message"))
+            raise AirflowSensorTimeout(event["message"])
         if status in self.success_states:
             order = self.hook.get_order(self.order_id)
             self._check(order)
             return summarize_order(order)
         if status in TERMINAL_STATES:
-            raise AirflowFailException(event.get("message"))
-        raise AirflowException(event.get("message") or f"Waiting for Planet order {self.order_id} failed")
+            raise PlanetOrderFailedError(event["message"], order_id=self.order_id, state=status)
+        raise AirflowException(event["message"])

@@ -8,7 +8,7 @@ a key that reaches a state, for event-driven scheduling (``AssetWatcher``).
 **One poll for many waits.** On Airflow 3.3+, every trigger of one connection and poll interval in
 a triggerer process shares one poll loop (the triggerer's shared streams): once per interval it
 lists the orders whose ``last_modified`` moved, and each changed order reaches the waits of that
-order only (:mod:`~airflow_provider_planet_orders.triggers.changes`). A wait that joins late, or
+order only (:mod:`~airflow_provider_planet_orders.triggers.shared_poll`). A wait that joins late, or
 whose safety check is due, is checked directly or by one listing of the unfinished orders. Where
 shared streams are absent (older Airflow, ``dag.test``) each trigger polls its own order; both
 paths fire identical events.
@@ -29,15 +29,19 @@ from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_planet_orders.core.api import ORDER_STATES, TERMINAL_STATES
 from airflow_provider_planet_orders.core.build import validate_order_id
-from airflow_provider_planet_orders.core.orders import order_event, order_state
+from airflow_provider_planet_orders.core.defaults import DEFAULT_CONN_ID
+from airflow_provider_planet_orders.core.orders import order_event, order_state, watch_event
 from airflow_provider_planet_orders.core.policy import is_transient
 from airflow_provider_planet_orders.exceptions import PlanetConflictError, PlanetOrdersError
-from airflow_provider_planet_orders.triggers import changes
-from airflow_provider_planet_orders.triggers.changes import (
+from airflow_provider_planet_orders.triggers import shared_poll
+from airflow_provider_planet_orders.triggers.shared_poll import (
     DEFAULT_SAFETY_POLL_INTERVAL,
     MAX_ERROR_BACKOFF,
     Subscription,
 )
+
+#: Seconds between two progress lines of a wait whose order's state does not change.
+PROGRESS_INTERVAL = 600.0
 
 
 class _SharedChangesTrigger(BaseEventTrigger):
@@ -50,24 +54,24 @@ class _SharedChangesTrigger(BaseEventTrigger):
         # Read once by the triggerer (3.3+); equal keys share one poll loop.
         if not getattr(self, "share_polls", True):
             return None
-        return changes.stream_key(self.planet_conn_id, self.poll_interval)
+        return shared_poll.stream_key(self.planet_conn_id, self.poll_interval)
 
     @classmethod
     def _order_changes(cls, kwargs: dict[str, Any], hook: Any) -> AsyncIterator[dict[str, Any]]:
         """The listings the shared poll routes: Planet's, once per interval."""
-        return changes.poll_order_changes(
+        return shared_poll.poll_order_changes(
             kwargs["planet_conn_id"], float(kwargs["poll_interval"]), kwargs.get("last_seen"), hook=hook
         )
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
         # Run once per stream key by the triggerer, with the kwargs of the trigger that started it.
-        key = changes.stream_key(kwargs["planet_conn_id"], float(kwargs["poll_interval"]))
+        key = shared_poll.stream_key(kwargs["planet_conn_id"], float(kwargs["poll_interval"]))
         # One hook for the listings and the sweeps: one connection lookup, one HTTP client.
-        hook = changes.hook_for(kwargs["planet_conn_id"])
+        hook = shared_poll.hook_for(kwargs["planet_conn_id"])
         try:
-            async for raw in changes.run_shared_poll(
-                key, cls._order_changes(kwargs, hook), lambda: changes.list_unfinished_orders(hook)
+            async for raw in shared_poll.run_shared_poll(
+                key, cls._order_changes(kwargs, hook), lambda: shared_poll.list_unfinished_orders(hook)
             ):
                 yield raw
         finally:
@@ -76,17 +80,17 @@ class _SharedChangesTrigger(BaseEventTrigger):
     @contextlib.asynccontextmanager
     async def _subscribed(
         self, shared_stream: AsyncIterator[Any], sub: Subscription
-    ) -> AsyncIterator[tuple[changes.ChangeHub, Subscription]]:
+    ) -> AsyncIterator[tuple[shared_poll.ChangeHub, Subscription]]:
         """Join the key's hub for the time of the block; the shared stream feeds the same inbox."""
-        key = changes.stream_key(self.planet_conn_id, self.poll_interval)
-        hub = changes.hub_for(key)
+        key = shared_poll.stream_key(self.planet_conn_id, self.poll_interval)
+        hub = shared_poll.hub_for(key)
         hub.join(sub)
-        pumping = asyncio.ensure_future(changes.pump(shared_stream, sub.inbox))
+        pumping = asyncio.ensure_future(shared_poll.pump(shared_stream, sub.inbox))
         try:
             yield hub, sub
         finally:
             hub.leave(sub)
-            changes.release_hub(key, hub)
+            shared_poll.release_hub(key, hub)
             pumping.cancel()
 
 
@@ -94,10 +98,11 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
     """
     Wait until one order reaches one of ``end_states`` or ``deadline`` passes; fire one event.
 
-    The event is small: ``{"status", "order_id", "state", "message", "last_message",
-    "error_hints", "last_modified"}``, where ``status`` is the order's state, or ``"timeout"`` or
-    ``"error"`` (auth failure, unknown order). Transient API errors (429, 5xx, network) are
-    retried with backoff and never end the wait.
+    The event is small: ``{"status", "order_id", "message"}``, where ``status`` is the order's
+    state, or ``"timeout"`` or ``"error"`` (auth failure, unknown order), and ``message`` says why
+    (Planet's ``last_message`` and error hints included). Transient API errors (429, 5xx, network)
+    are retried with backoff and never end the wait. The wait logs each state change, and a
+    progress line every ten minutes while nothing changes.
 
     :param order_id: The order to wait for.
     :param planet_conn_id: The ``planet`` connection.
@@ -115,7 +120,7 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
     def __init__(
         self,
         order_id: str,
-        planet_conn_id: str = "planet_default",
+        planet_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = 30.0,
         deadline: float | None = None,
         end_states: Iterable[str] | None = None,
@@ -139,6 +144,8 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
         self.share_polls = share_polls
         self.safety_poll_interval = float(safety_poll_interval)
         self._logged_state: str | None = None
+        self._last_message: str | None = None
+        self._started = self._state_since = self._progress_at = time.time()
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -157,39 +164,57 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
         )
 
     def _hook(self) -> Any:
-        return changes.hook_for(self.planet_conn_id)
+        return shared_poll.hook_for(self.planet_conn_id)
 
-    # -- events -------------------------------------------------------------------------------------
+    # -- events and progress --------------------------------------------------------------------
 
     def _timeout_event(self) -> TriggerEvent:
         return TriggerEvent(
             {
                 "status": "timeout",
                 "order_id": self.order_id,
-                "state": self._logged_state,
                 "message": f"Planet order {self.order_id} did not reach {', '.join(self.end_states)} "
                 f"before the deadline (last seen {self._logged_state or 'never'})",
             }
         )
 
-    def _error_event(self, message: str, http_status: int | None) -> TriggerEvent:
-        return TriggerEvent(
-            {
-                "status": "error",
-                "order_id": self.order_id,
-                "state": self._logged_state,
-                "message": message,
-                "http_status": http_status,
-            }
-        )
+    def _error_event(self, message: str) -> TriggerEvent:
+        return TriggerEvent({"status": "error", "order_id": self.order_id, "message": message})
 
     def _seen(self, order: dict[str, Any]) -> TriggerEvent | None:
-        """Log a state change once; return the event when the state ends the wait."""
+        """Note what the order is now (logged at each change); its event when the state ends the wait."""
         state = order_state(order)
+        now = time.time()
+        self._last_message = order.get("last_message")
         if state != self._logged_state:
-            self._logged_state = state
-            self.log.info("Planet order %s is %s", self.order_id, state)
+            self._logged_state, self._state_since = state, now
+            self._progress_at = now
+            self.log.info("Planet order %s is %s%s", self.order_id, state, self._planet_says())
+        else:
+            self._progress(now)
         return TriggerEvent(order_event(order)) if state in self.end_states else None
+
+    def _progress(self, now: float) -> None:
+        """Every ``PROGRESS_INTERVAL`` a line, so that an hours-long wait does not look stuck."""
+        if now - self._progress_at < PROGRESS_INTERVAL:
+            return
+        self._progress_at = now
+        if self._logged_state is None:
+            self.log.info(
+                "Still waiting for Planet order %s (%s so far)", self.order_id, _duration(now - self._started)
+            )
+            return
+        self.log.info(
+            "Planet order %s is still %s, for %s (waiting %s)%s",
+            self.order_id,
+            self._logged_state,
+            _duration(now - self._state_since),
+            _duration(now - self._started),
+            self._planet_says(),
+        )
+
+    def _planet_says(self) -> str:
+        return f"; Planet says: {self._last_message}" if self._last_message else ""
 
     def _past_deadline(self) -> bool:
         return self.deadline is not None and time.time() >= self.deadline
@@ -207,11 +232,16 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
             if is_transient(err):
                 self.log.warning("Looking at order %s failed (%s); will look again", self.order_id, err)
                 return None, False
-            return self._error_event(str(err), getattr(err, "status", None)), True
+            return self._error_event(str(err)), True
 
     # -- one poll per order (fallback) ----------------------------------------------------------------
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        """
+        The per-order wait: look, sleep, look again; back off after transient errors.
+
+        It is also the worker-side wait of the create operator (:func:`wait_here`).
+        """
         hook = self._hook()
         failures = 0
         self.log.info("Polling Planet order %s every %.0f s", self.order_id, self.poll_interval)
@@ -224,13 +254,14 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
                     event = self._seen(await hook.get_order(self.order_id))
                 except PlanetOrdersError as err:
                     if not is_transient(err):
-                        yield self._error_event(str(err), getattr(err, "status", None))
+                        yield self._error_event(str(err))
                         return
                     failures += 1
                     pause = min(MAX_ERROR_BACKOFF, self.poll_interval * 2 ** min(failures, 8))
                     self.log.warning(
                         "Polling order %s failed (%s); again in %.0f s", self.order_id, err, pause
                     )
+                    self._progress(time.time())
                     await self._sleep(pause)
                     continue
                 failures = 0
@@ -258,6 +289,7 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
             loop = asyncio.get_running_loop()
             left = max(0.0, self.deadline - time.time())
             deadline = loop.call_later(left, sub.inbox.put_nowait, ("deadline", None))
+        ticks = _Ticker(asyncio.get_running_loop(), PROGRESS_INTERVAL, sub.inbox)
         try:
             async with self._subscribed(shared_stream, sub) as (hub, sub):
                 while True:
@@ -276,7 +308,9 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
                             hub.recheck(sub)
                     elif kind == "broadcast":
                         if value.get("kind") == "error" and not value.get("transient"):
-                            event = self._error_event(value["message"], value.get("http_status"))
+                            event = self._error_event(value["message"])
+                    elif kind == "tick":
+                        self._progress(time.time())
                     elif kind == "failed":
                         raise value
                     if event is None and self._past_deadline():
@@ -285,6 +319,7 @@ class PlanetOrderTrigger(_SharedChangesTrigger):
                         yield event
                         return
         finally:
+            ticks.cancel()
             if deadline is not None:
                 deadline.cancel()
             if hook is not None:
@@ -327,7 +362,7 @@ class PlanetOrdersChangedTrigger(_SharedChangesTrigger):
 
     def __init__(
         self,
-        planet_conn_id: str = "planet_default",
+        planet_conn_id: str = DEFAULT_CONN_ID,
         states: Iterable[str] = ("success",),
         name_pattern: str = "*",
         poll_interval: float = 60.0,
@@ -369,11 +404,11 @@ class PlanetOrdersChangedTrigger(_SharedChangesTrigger):
             self._fired[key] = str(order.get("last_modified"))
             while len(self._fired) > 10_000:
                 self._fired.popitem(last=False)
-            events.append(TriggerEvent({**order_event(order), "name": order.get("name")}))
+            events.append(TriggerEvent(watch_event(order)))
         return events
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        async for raw in changes.poll_order_changes(self.planet_conn_id, self.poll_interval):
+        async for raw in shared_poll.poll_order_changes(self.planet_conn_id, self.poll_interval):
             for event in self._events(raw):
                 yield event
 
@@ -386,3 +421,45 @@ class PlanetOrdersChangedTrigger(_SharedChangesTrigger):
                 # Every listing ("changes"), and what the stream carries (a failed listing).
                 for event in self._events(value):
                     yield event
+
+
+def wait_here(trigger: PlanetOrderTrigger) -> dict[str, Any]:
+    """
+    Run ``trigger``'s own poll loop in this process, to its first event: the worker-side wait.
+
+    A task that waits on its worker (``deferrable=False``) waits exactly as the triggerer would:
+    same backoff, same transient-error handling, same log lines.
+    """
+
+    async def first_event() -> dict[str, Any]:
+        events = trigger.run()
+        try:
+            event: TriggerEvent = await events.__anext__()
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]  # run() is an async generator
+        return dict(event.payload)
+
+    return asyncio.run(first_event())
+
+
+class _Ticker:
+    """Puts ``("tick", None)`` in an inbox every ``interval`` seconds, until cancelled."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float, inbox: asyncio.Queue[Any]) -> None:
+        self._loop, self._interval, self._inbox = loop, interval, inbox
+        self._handle = loop.call_later(interval, self._tick)
+
+    def _tick(self) -> None:
+        self._inbox.put_nowait(("tick", None))
+        self._handle = self._loop.call_later(self._interval, self._tick)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h 05 min``: how long a wait has lasted, for a log line."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = int(seconds // 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"

@@ -69,7 +69,7 @@ def test_wait_for_existing_order(sandbox, e2e_emulator, monkeypatch) -> None:
     from tests.conftest import set_planet_connection
 
     set_planet_connection(monkeypatch, host=e2e_emulator.url, password=e2e_emulator.api_key)
-    e2e_emulator.configure(queued_seconds=15)  # still queued when the sensor first looks: it defers
+    e2e_emulator.configure(queued_seconds=40)  # still queued when the sensor looks, even on a busy host
     try:
         order = PlanetOrdersHook().create_order(
             {

@@ -1,8 +1,12 @@
-"""Authentication: Planet's three forms, 401 for anything else, and orders that belong to their key."""
+"""
+Authentication: Planet's three API-key forms, OAuth2 bearer tokens from the emulator's
+client-credentials token endpoint, 401 for anything else, and orders that belong to their key.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
 
 import httpx
 import pytest
@@ -45,7 +49,8 @@ def test_each_form_planet_accepts_works(
         pytest.param({}, {}, "Please enter your API key", id="no-credentials"),
         pytest.param({"Authorization": basic("PLAK-wrong")}, {}, "Invalid API key", id="unknown-key"),
         pytest.param({"Authorization": basic("", DEMO_API_KEY)}, {}, "Please enter", id="key-as-password"),
-        pytest.param({"Authorization": f"Bearer {DEMO_API_KEY}"}, {}, "Please enter", id="bearer"),
+        pytest.param({"Authorization": f"Bearer {DEMO_API_KEY}"}, {}, "Invalid or expired", id="bearer-key"),
+        pytest.param({"Authorization": "Bearer"}, {}, "Invalid or expired", id="empty-bearer"),
         pytest.param({"Authorization": "Basic %%%"}, {}, "Please enter", id="malformed-basic"),
         pytest.param({"Authorization": "api-key"}, {}, "Please enter", id="empty-api-key"),
         pytest.param({}, {"api_key": "PLAK-wrong"}, "Invalid API key", id="unknown-query-key"),
@@ -111,3 +116,102 @@ def test_orders_belong_to_the_key_that_created_them(
     assert len(created["by_key"]) == 2
     assert DEMO_API_KEY not in str(emulator.stats())
     other.close()
+
+
+# -- OAuth2 client credentials ------------------------------------------------------------------
+
+
+def token(emulator: EmulatorHandle, **kwargs: object) -> httpx.Response:
+    return httpx.post(emulator.token_url, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_token_endpoint_issues_bearer_tokens_for_client_secret_post(emulator: EmulatorHandle) -> None:
+    client_id, secret = emulator.oauth_client
+    response = token(
+        emulator, data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+
+    created = httpx.post(emulator.url + ORDERS, json=scene_order(), headers=bearer)
+    assert created.status_code == 202
+    assert httpx.get(f"{emulator.url}{ORDERS}/{created.json()['id']}", headers=bearer).status_code == 200
+    # A token acts as a user of its own: the demo key does not see its orders.
+    assert httpx.get(emulator.url + ORDERS, auth=(DEMO_API_KEY, "")).json()["orders"] == []
+    assert emulator.stats()["tokens_issued"] == 1
+    assert emulator.stats()["requests"]["token"] == {"200": 1}
+    assert secret not in json.dumps(httpx.get(f"{emulator.url}/_emulator/config").json())
+
+
+def test_client_secret_basic_works_too(emulator: EmulatorHandle) -> None:
+    client_id, secret = emulator.oauth_client
+    response = token(emulator, data={"grant_type": "client_credentials"}, auth=(client_id, secret))
+    assert response.status_code == 200, response.text
+    bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    assert httpx.get(emulator.url + STATS, headers=bearer).status_code == 200
+
+
+def test_tokens_expire_on_the_emulators_clock(emulator: EmulatorHandle) -> None:
+    client_id, secret = emulator.oauth_client
+    body = token(emulator, data={"grant_type": "client_credentials"}, auth=(client_id, secret)).json()
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+    emulator.advance(body["expires_in"] - 1)
+    assert httpx.get(emulator.url + STATS, headers=bearer).status_code == 200
+    emulator.advance(1)
+    expired = httpx.get(emulator.url + STATS, headers=bearer)
+    assert expired.status_code == 401
+    assert expired.json() == {"message": "Invalid or expired access token"}
+    emulator.reset()  # a reset forgets tokens as it forgets orders
+
+
+@pytest.mark.parametrize(
+    ("data", "auth", "status", "error"),
+    [
+        pytest.param(
+            {"grant_type": "client_credentials"},
+            ("emulator-demo-client", "wrong"),
+            401,
+            "invalid_client",
+            id="wrong-secret",
+        ),
+        pytest.param(
+            {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"},
+            None,
+            401,
+            "invalid_client",
+            id="unknown-client",
+        ),
+        pytest.param(
+            {"grant_type": "password"},
+            ("emulator-demo-client", "emulator-demo-secret"),
+            400,
+            "unsupported_grant_type",
+            id="other-grant",
+        ),
+        pytest.param(
+            {}, ("emulator-demo-client", "emulator-demo-secret"), 400, "invalid_request", id="no-grant"
+        ),
+    ],
+)
+def test_the_token_endpoint_answers_rfc_6749_errors(
+    emulator: EmulatorHandle, data: dict[str, str], auth: tuple[str, str] | None, status: int, error: str
+) -> None:
+    response = token(emulator, data=data, auth=auth)
+    assert response.status_code == status
+    assert response.json()["error"] == error
+    assert emulator.stats()["tokens_issued"] == 0
+
+
+def test_a_configured_client_and_token_lifetime(emulator: EmulatorHandle) -> None:
+    emulator.configure(oauth_clients={"airflow-prod": "s3cret"}, token_ttl=60)
+    response = token(emulator, data={"grant_type": "client_credentials"}, auth=("airflow-prod", "s3cret"))
+    assert response.json()["expires_in"] == 60
+    assert (
+        token(emulator, data={"grant_type": "client_credentials"}, auth=emulator.oauth_client).status_code
+        == 200
+    )
+    emulator.reset()

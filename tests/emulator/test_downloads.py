@@ -64,11 +64,11 @@ def test_files_stream_with_headers_and_without_an_api_key(
 def test_the_hook_streams_and_resumes_a_file(emulator: EmulatorHandle, hook: PlanetOrdersHook) -> None:
     emulator.configure(file_size=3 * MiB + 123)
     location = links(finished_order(emulator, hook))["item-2_analytic_udm2.tif"]["location"]
-    whole = b"".join(hook.iter_download(hook.open_download(location)))
+    whole = hook.open_result(location).read()
     assert len(whole) == 3 * MiB + 123
-    resumed = hook.open_download(location, offset=MiB + 7)
-    assert resumed.status_code == 206
-    assert b"".join(hook.iter_download(resumed)) == whole[MiB + 7 :]
+    with hook.open_result(location, offset=MiB + 7) as resumed:
+        assert (resumed.status, resumed.start) == (206, MiB + 7)
+        assert b"".join(resumed.chunks) == whole[MiB + 7 :]
 
 
 def test_manifest_digests_match_the_bytes(emulator: EmulatorHandle, hook: PlanetOrdersHook) -> None:

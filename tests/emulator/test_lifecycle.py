@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -37,8 +38,11 @@ def test_queued_then_running_then_success_and_last_modified_moves(
     assert modified[0] == modified[1] == order["created_on"]
     assert modified[0] < modified[2] < modified[3]
     assert all(o["created_on"] == order["created_on"] for o in seen)
-    assert "results" not in seen[2]["_links"]
-    assert len(seen[3]["_links"]["results"]) == 3  # two files and the manifest
+    assert "results" not in seen[1]["_links"]
+    # Results are listed as soon as the order runs, pending (without a link) until delivered.
+    assert all(r["delivery"] == "pending" and "location" not in r for r in seen[2]["_links"]["results"])
+    assert len(seen[3]["_links"]["results"]) == len(seen[2]["_links"]["results"])
+    assert all(r["delivery"] == "success" and r["location"] for r in seen[3]["_links"]["results"])
 
 
 def test_a_partial_order_with_unavailable_items_ends_partial(
@@ -166,3 +170,50 @@ def _seconds_between(start: str, end: str) -> float:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
     return (parse(end) - parse(start)).total_seconds()
+
+
+def test_results_are_delivered_one_after_another_while_the_order_runs(
+    emulator: EmulatorHandle, client: httpx.Client
+) -> None:
+    order = client.post(ORDERS, json=scene_order(items=("a", "b", "c"))).json()
+    url = f"{ORDERS}/{order['id']}"
+    assert "results" not in client.get(url).json()["_links"]  # queued: nothing yet
+    emulator.advance(QUEUED)
+
+    delivered: list[int] = []
+    first_ready: dict[str, Any] | None = None
+    for _ in range(10):
+        body = client.get(url).json()
+        results = body["_links"]["results"]
+        ready = [r for r in results if r["delivery"] == "success"]
+        delivered.append(len(ready))
+        for entry in results:
+            if entry["delivery"] == "pending":
+                assert set(entry) == {"name", "delivery"}
+            else:
+                assert {"name", "location", "expires_at", "delivery"} == set(entry)
+        if body["state"] == "running":
+            manifest = next(r for r in results if r["name"].endswith("/manifest.json"))
+            assert manifest["delivery"] == "pending"  # the manifest comes last, at success
+            if ready and first_ready is None:
+                first_ready = ready[0]
+        emulator.advance(RUNNING / 8)
+    assert delivered == sorted(delivered)  # never taken back
+    assert delivered[0] == 0
+    assert delivered[-1] == len(results)
+    assert len(set(delivered)) > 3  # progressively, not all at once
+
+    # A file delivered while the order runs can be downloaded then.
+    assert first_ready is not None
+    assert httpx.get(first_ready["location"]).status_code == 200
+
+
+def test_a_held_or_failing_run_delivers_nothing(emulator: EmulatorHandle, client: httpx.Client) -> None:
+    held = client.post(ORDERS, json=scene_order(items=("a", "b"))).json()
+    failing = client.post(ORDERS, json=scene_order(items=("a", "b-unavailable"))).json()
+    emulator.force_state(held["id"], "running", hold=True)
+    emulator.advance(QUEUED + RUNNING / 2)
+    for order in (held, failing):
+        body = client.get(f"{ORDERS}/{order['id']}").json()
+        assert body["state"] == "running"
+        assert {r["delivery"] for r in body["_links"]["results"]} == {"pending"}

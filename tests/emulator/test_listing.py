@@ -124,6 +124,50 @@ def test_source_type_filter(
     assert (set(found) if isinstance(expected, set) else len(found)) == expected
 
 
+@pytest.mark.parametrize(
+    ("params", "count"),
+    [
+        ({"source_type": "scenes,basemaps"}, 7),
+        ({"source_type": "basemaps, all"}, 7),
+        ({"source_type": ["basemaps", "scenes"]}, 7),
+        ({"source_type": "basemaps,"}, 1),
+        ({"source_type": "all"}, 7),
+        ({}, 6),
+    ],
+)
+def test_source_type_takes_the_comma_form_repeats_and_all(
+    fleet: dict[str, Any], client: httpx.Client, params: dict[str, Any], count: int
+) -> None:
+    page = client.get(ORDERS, params={**params, "page_size": 100})
+    assert page.status_code == 200, page.text
+    assert len(page.json()["orders"]) == count
+    refused = client.get(ORDERS, params={"source_type": "scenes,videos"})
+    assert refused.status_code == 400
+    assert "'videos'" in refused.json()["field"]["source_type"][0]["message"]
+
+
+def test_list_pages_carry_no_results_only_a_get_does(
+    fleet: dict[str, Any], client: httpx.Client, emulator: EmulatorHandle
+) -> None:
+    done = fleet["alpha-done"]
+    page = client.get(ORDERS, params={"name": "alpha-done"}).json()
+    assert page["orders"][0]["state"] == "success"
+    assert page["orders"][0]["_links"] == {"_self": f"{emulator.url}{ORDERS}/{done['id']}"}
+    assert client.get(f"{ORDERS}/{done['id']}").json()["_links"]["results"]
+
+
+def test_interval_ends_are_exclusive_over_http(fleet: dict[str, Any], client: httpx.Client) -> None:
+    created = fleet["gamma-running"]["created_on"]
+
+    def listed(value: str) -> list[str]:
+        return names(client.get(ORDERS, params={"created_on": value, "page_size": 100}).json()["orders"])
+
+    assert listed(created) == ["gamma-running"]
+    assert "gamma-running" in listed(f"{created}/..")
+    assert "gamma-running" not in listed(f"../{created}")
+    assert listed(f"{created}/{created}") == []
+
+
 def test_name_filters(fleet: dict[str, Any], hook: PlanetOrdersHook) -> None:
     assert names(hook.list_orders(name="gamma-running")) == ["gamma-running"]
     assert names(hook.list_orders(name="gamma")) == []
@@ -135,16 +179,16 @@ def test_created_on_instants_and_intervals(fleet: dict[str, Any], hook: PlanetOr
     epsilon = parse(fleet["epsilon-queued"]["created_on"])
     assert names(hook.list_orders(created_on=fleet["gamma-running"]["created_on"])) == ["gamma-running"]
     assert names(hook.list_orders(created_on=gamma)) == ["gamma-running"]
-    assert set(names(hook.list_orders(created_on=(gamma, epsilon)))) == {
+    # Planet's intervals include their start and exclude their end.
+    assert set(names(hook.list_orders(created_on=(gamma, epsilon)))) == {"gamma-running", "delta-cancelled"}
+    assert set(names(hook.list_orders(created_on=(gamma, epsilon + timedelta(milliseconds=1))))) == {
         "gamma-running",
         "delta-cancelled",
         "epsilon-queued",
     }
+    assert names(hook.list_orders(created_on=(gamma, gamma))) == []
     assert set(names(hook.list_orders(created_on=(epsilon, None)))) == {"epsilon-queued", "zeta-queued"}
-    assert set(names(hook.list_orders(created_on=(None, gamma - timedelta(milliseconds=1))))) == {
-        "alpha-done",
-        "beta-done",
-    }
+    assert set(names(hook.list_orders(created_on=(None, gamma)))) == {"alpha-done", "beta-done"}
 
 
 def test_last_modified_intervals(fleet: dict[str, Any], hook: PlanetOrdersHook) -> None:
@@ -153,7 +197,7 @@ def test_last_modified_intervals(fleet: dict[str, Any], hook: PlanetOrdersHook) 
     recent = set(names(hook.list_orders(last_modified=(since, None))))
     assert recent == {"delta-cancelled", "epsilon-queued", "zeta-queued"}
     assert names(hook.list_orders(last_modified=cancelled["last_modified"])) == ["delta-cancelled"]
-    before = set(names(hook.list_orders(last_modified=(None, since - timedelta(milliseconds=1)))))
+    before = set(names(hook.list_orders(last_modified=(None, since))))
     assert before == {"alpha-done", "beta-done", "gamma-running"}
 
 

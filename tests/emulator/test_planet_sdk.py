@@ -113,7 +113,7 @@ def test_the_sdk_sees_planets_errors(sdk_emulator: EmulatorHandle) -> None:
             order = await client.create_order(
                 {
                     "name": "x",
-                    "products": [{"item_ids": ["a"], "item_type": "PSScene", "product_bundle": "b"}],
+                    "products": [{"item_ids": ["a"], "item_type": "PSScene", "product_bundle": "visual"}],
                 }
             )
             sdk_emulator.force_state(order["id"], "running", hold=True)

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 import airflow_provider_planet_orders.emulator as emulator_package
 from airflow_provider_planet_orders.core.api import ORDER_STATES, Endpoint
 from airflow_provider_planet_orders.emulator import DEMO_API_KEY, EmulatorConfig, create_app, run_emulator
-from airflow_provider_planet_orders.emulator.app import FaultUpdate, SourceFilter, StateFilter
+from airflow_provider_planet_orders.emulator.app import FaultUpdate, StateFilter
 from airflow_provider_planet_orders.emulator.cli import build_parser, config_from
 from airflow_provider_planet_orders.emulator.config import parse_size
 from airflow_provider_planet_orders.emulator.server import EmulatorHandle
@@ -88,7 +88,6 @@ async def test_create_app_is_a_plain_asgi_app() -> None:
 
 def test_the_literal_types_match_the_api_facts() -> None:
     assert set(get_args(StateFilter)) == set(ORDER_STATES)
-    assert set(get_args(SourceFilter)) == {"scenes", "basemaps", "all"}
     endpoint = FaultUpdate.model_fields["endpoint"].annotation
     assert {a for arg in get_args(endpoint) for a in get_args(arg)} == {e.value for e in Endpoint}
 
@@ -172,6 +171,7 @@ def test_every_control_route_is_documented_and_apart_from_planets_paths(emulator
         "/compute/ops/bulk/orders/v2/cancel",
         "/compute/ops/stats/orders/v2",
         "/compute/ops/download/",
+        "/compute/ops/bundles/spec",
     }
     assert all(p.startswith("/_emulator/") for p in control)
     documented = Path(__file__).parents[2].joinpath("docs", "emulator.md").read_text()

@@ -41,7 +41,7 @@ def assert_verified(order_dir: Path) -> int:
 
 def manifest_digests_of(hook, order) -> dict[str, dict[str, str]]:
     (link,) = [r["location"] for r in order["_links"]["results"] if r["name"].endswith("manifest.json")]
-    manifest = json.loads(b"".join(hook.iter_download(hook.open_download(link))))
+    manifest = json.loads(hook.open_result(link).read())
     return {f["path"]: f["digests"] for f in manifest["files"]}
 
 
@@ -60,14 +60,18 @@ def test_corrupted_bytes_are_detected_and_named(hook, emulator, tmp_path) -> Non
     order = finished_order(hook, emulator, scene_request(items=("only",)))
     expected = manifest_digests_of(hook, order)["PSScene/only_analytic_udm2.tif"]["md5"]
     d = downloader(hook, tmp_path, max_attempts=2, checksum="md5")
-    read_manifest = d._manifest
+    open_result = hook.open_result
+    (manifest_link,) = [
+        r["location"] for r in order["_links"]["results"] if r["name"].endswith("manifest.json")
+    ]
 
-    def manifest_then_corrupt_everything(name):
-        content, files = read_manifest(name)
-        emulator.set_faults("download", download_corrupt_rate=1.0)
-        return content, files
+    def corrupt_everything_after_the_manifest(location, *args, **kwargs):
+        stream = open_result(location, *args, **kwargs)
+        if location == manifest_link:
+            emulator.set_faults("download", download_corrupt_rate=1.0)
+        return stream
 
-    d._manifest = manifest_then_corrupt_everything
+    hook.open_result = corrupt_everything_after_the_manifest
     with pytest.raises(ChecksumMismatchError) as info:
         d.download(order)
     name = f"{order['id']}/PSScene/only_analytic_udm2.tif"

@@ -130,7 +130,11 @@ def test_bad_order_ids(api, make, bad) -> None:
     ],
 )
 def test_bad_list_filters(api, filters, field) -> None:
-    error = run(PlanetListOrdersOperator(task_id="list", **filters))
+    if "limit" in filters:  # the operator's own argument, not one of Planet's filters
+        op = PlanetListOrdersOperator(task_id="list", **filters)
+    else:
+        op = PlanetListOrdersOperator(task_id="list", filters=filters)
+    error = run(op)
     assert str(error).startswith(f"{field}: ")
     assert len(api.calls) == 0
 

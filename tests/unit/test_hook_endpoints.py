@@ -259,28 +259,40 @@ def test_repeated_next_link_stops_with_an_error(hook, api) -> None:
 # -- downloads ----------------------------------------------------------------------------------
 
 
-def test_open_download_streams_with_range_and_keeps_the_key_at_home(hook, api) -> None:
+def test_open_result_streams_with_range_and_keeps_the_key_at_home(hook, api) -> None:
     on_api = f"{BASE_URL}/compute/ops/download/?token=t1"
     elsewhere = "https://cdn.example.com/file.tif?sig=abc"
-    api.get(on_api, body=b"0123456789", status=206, match=[matchers.header_matcher({"Range": "bytes=4-"})])
+    api.get(on_api, body=b"456789", status=206, match=[matchers.header_matcher({"Range": "bytes=4-"})])
     api.get(elsewhere, body=b"abc")
-    response = hook.open_download(on_api, offset=4)
-    assert b"".join(hook.iter_download(response, chunk_size=3)) == b"0123456789"
+    with hook.open_result(on_api, offset=4, chunk_size=3) as stream:
+        assert (stream.status, stream.start) == (206, 4)
+        assert list(stream.chunks) == [b"456", b"789"]
     assert "Authorization" in api.calls[0].request.headers
-    assert b"".join(hook.iter_download(hook.open_download(elsewhere))) == b"abc"
+    with hook.open_result(elsewhere, offset=0) as stream:
+        assert (stream.status, stream.start) == (200, 0)
+        assert stream.read() == b"abc"
     assert "Authorization" not in api.calls[1].request.headers
     assert "Range" not in api.calls[1].request.headers
 
 
-def test_open_download_maps_error_statuses(hook, api) -> None:
+def test_open_result_reports_a_range_the_server_ignored(hook, api) -> None:
+    link = f"{BASE_URL}/compute/ops/download/?token=t1"
+    api.get(link, body=b"0123456789", status=200)
+    with hook.open_result(link, offset=4) as stream:
+        # The server sent the whole file: the caller must start again from byte 0.
+        assert (stream.status, stream.start) == (200, 0)
+        assert stream.read() == b"0123456789"
+
+
+def test_open_result_maps_error_statuses(hook, api) -> None:
     from airflow_provider_planet_orders.exceptions import PlanetAuthError, PlanetRateLimitError
 
     link = f"{BASE_URL}/compute/ops/download/?token=t1"
     api.get(link, status=401, json={"message": "token expired"})
     api.get(link, status=429, headers={"Retry-After": "3"})
     with pytest.raises(PlanetAuthError, match="token expired"):
-        hook.open_download(link)
+        hook.open_result(link)
     with pytest.raises(PlanetRateLimitError) as info:
-        hook.open_download(link)
+        hook.open_result(link)
     assert info.value.retry_after == 3
     assert "token" not in str(info.value).replace("token expired", "")

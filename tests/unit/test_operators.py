@@ -43,7 +43,7 @@ def _no_waiting(monkeypatch):
 
 @pytest.fixture
 def api(planet_connection):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+    with responses.RequestsMock() as mock:
         yield mock
 
 
@@ -214,32 +214,80 @@ def test_an_invalid_request_fails_before_any_call(api) -> None:
 
 
 def test_a_non_dict_request_fails_clearly(api) -> None:
-    with pytest.raises(AirflowFailException, match="order_request must render to a dict"):
+    from airflow_provider_planet_orders.exceptions import PlanetInvalidInputError
+
+    with pytest.raises(PlanetInvalidInputError, match="order_request: must render to a dict"):
         create_op(order_request="{{ not rendered }}").execute(make_context())
 
 
-def test_waits_in_the_worker_when_not_deferrable(api) -> None:
+@pytest.fixture
+def async_api(planet_connection, monkeypatch):
+    """The worker-side wait runs the trigger's own loop, over httpx: mocked with respx."""
+    import respx
+
+    from airflow_provider_planet_orders.hooks.orders import PlanetOrdersAsyncHook
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    def make(self):
+        hook = PlanetOrdersAsyncHook(planet_conn_id=self.planet_conn_id)
+        hook.sleep = no_sleep
+        hook.limiter = RateLimiter()
+        return hook
+
+    monkeypatch.setattr(PlanetOrderTrigger, "_hook", make)
+    monkeypatch.setattr("airflow_provider_planet_orders.triggers.orders.asyncio.sleep", no_sleep)
+    with respx.mock() as mock:
+        yield mock
+
+
+def test_waits_in_the_worker_when_not_deferrable(api, async_api) -> None:
+    import httpx
+
     lookup(api, [])
     api.post(ORDERS, json=order(state="queued"), status=202)
-    for state in ("queued", "running", "success"):
-        api.get(f"{ORDERS}/{OID}", json=order(state=state))
+    route = async_api.get(f"{ORDERS}/{OID}").mock(
+        side_effect=[httpx.Response(200, json=order(state=s)) for s in ("queued", "running", "success")]
+    )
+    api.get(f"{ORDERS}/{OID}", json=order(state="success"))  # the final read, after the wait
     assert create_op().execute(make_context())["state"] == "success"
+    assert route.call_count == 3
 
 
-def test_non_deferrable_wait_fails_on_a_failed_order(api) -> None:
+def test_the_worker_wait_backs_off_through_transient_errors_as_the_trigger_does(api, async_api) -> None:
+    import httpx
+
     lookup(api, [])
     api.post(ORDERS, json=order(state="queued"), status=202)
-    api.get(f"{ORDERS}/{OID}", json=order(state="failed", last_message="Order failed", error_hints=["x"]))
-    with pytest.raises(AirflowFailException, match=r"is failed: Order failed \(error hints: x\)"):
+    failures = [httpx.Response(503)] * 6 + [httpx.ConnectError("refused")] * 3
+    route = async_api.get(f"{ORDERS}/{OID}").mock(
+        side_effect=[*failures, httpx.Response(200, json=order(state="success"))]
+    )
+    api.get(f"{ORDERS}/{OID}", json=order(state="success"))
+    assert create_op().execute(make_context())["state"] == "success"
+    assert route.call_count == 10
+
+
+def test_non_deferrable_wait_fails_on_a_failed_order(api, async_api) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetOrderFailedError
+
+    lookup(api, [])
+    api.post(ORDERS, json=order(state="queued"), status=202)
+    async_api.get(f"{ORDERS}/{OID}").respond(
+        json=order(state="failed", last_message="Order failed", error_hints=["x"])
+    )
+    with pytest.raises(PlanetOrderFailedError, match=r"is failed: Order failed \(error hints: x\)") as info:
         create_op().execute(make_context())
+    assert isinstance(info.value, AirflowFailException)
+    assert (info.value.order_id, info.value.state) == (OID, "failed")
 
 
-def test_non_deferrable_wait_times_out_with_a_retryable_error(api) -> None:
+def test_non_deferrable_wait_times_out_with_a_retryable_error(api, async_api) -> None:
     lookup(api, [])
     api.post(ORDERS, json=order(state="queued"), status=202)
-    api.get(f"{ORDERS}/{OID}", json=order(state="running"))
-    op = create_op(timeout=0)
-    with pytest.raises(AirflowException, match="a retry re-attaches") as info:
+    op = create_op(timeout=0)  # the deadline has passed: the wait ends before any poll
+    with pytest.raises(AirflowException, match="before the deadline") as info:
         op.execute(make_context())
     assert not isinstance(info.value, AirflowFailException)
 
@@ -256,10 +304,10 @@ def test_non_deferrable_wait_times_out_with_a_retryable_error(api) -> None:
     ],
 )
 def test_execute_complete_handles_every_status(api, event, outcome) -> None:
-    api.get(f"{ORDERS}/{OID}", json=order(state="success"))
-    event = {"order_id": OID, "state": event["status"], **event}
+    event = {"order_id": OID, **event}
     op = create_op()
     if outcome == "ok":
+        api.get(f"{ORDERS}/{OID}", json=order(state="success"))
         assert op.execute_complete(make_context(), event)["state"] == "success"
         return
     with pytest.raises(outcome) as info:
@@ -270,7 +318,7 @@ def test_execute_complete_handles_every_status(api, event, outcome) -> None:
 
 def test_partial_is_accepted_when_asked(api) -> None:
     api.get(f"{ORDERS}/{OID}", json=order(state="partial"))
-    event = {"status": "partial", "order_id": OID, "state": "partial"}
+    event = {"status": "partial", "order_id": OID}
     assert create_op(accept_partial=True).execute_complete(make_context(), event)["state"] == "partial"
 
 
@@ -377,7 +425,9 @@ def test_bulk_cancel_of_an_empty_list_sends_nothing(api) -> None:
 
 def test_list_orders_returns_a_compact_list(api) -> None:
     api.get(ORDERS, json={"orders": [order(state="queued", created_on="c", last_modified="m", extra="x")]})
-    op = fast(PlanetListOrdersOperator(task_id="l", state=["queued"], name_contains="pull", limit=5))
+    op = fast(
+        PlanetListOrdersOperator(task_id="l", filters={"state": ["queued"], "name_contains": "pull"}, limit=5)
+    )
     assert op.execute(make_context()) == [
         {"id": OID, "name": "o", "state": "queued", "created_on": "c", "last_modified": "m"}
     ]
@@ -390,7 +440,13 @@ def test_list_orders_returns_a_compact_list(api) -> None:
 
 def test_list_orders_bad_filter_fails_clearly(api) -> None:
     with pytest.raises(AirflowFailException, match="state: 'done' is not one of"):
-        fast(PlanetListOrdersOperator(task_id="l", state="done")).execute(make_context())
+        fast(PlanetListOrdersOperator(task_id="l", filters={"state": "done"})).execute(make_context())
+
+
+def test_list_orders_unknown_filter_names_the_field(api) -> None:
+    with pytest.raises(AirflowFailException, match="name_contain") as info:
+        fast(PlanetListOrdersOperator(task_id="l", filters={"name_contain": "x"})).execute(make_context())
+    assert "name_contains" in str(info.value)  # says which filters exist
 
 
 def test_order_stats(api) -> None:
@@ -414,10 +470,30 @@ def test_planets_archive_placeholders_survive_template_rendering() -> None:
 
 def test_a_lost_create_never_adopts_an_earlier_order_of_the_task(api) -> None:
     failed = order(str(uuid.uuid4()), state="failed")
-    for _ in range(5):
-        lookup(api, [failed])  # the new order is not listed (yet): only the old, failed one
+    lookup(api, [failed])  # the new order is not listed (yet): only the old, failed one
     api.post(ORDERS, status=504)
     api.post(ORDERS, json=order(state="queued"), status=202)
     result = create_op(wait_for_completion=False).execute(make_context())
     assert result["id"] == OID  # submitted again rather than mistaking the failed order for it
     assert len(posts(api)) == 2
+
+
+@pytest.mark.parametrize("event", [None, {}, {"status": "success"}, ["success"], {"order_id": OID}])
+def test_execute_complete_refuses_a_missing_or_malformed_event(api, event) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetOrdersError
+
+    with pytest.raises(PlanetOrdersError, match="resumed with") as info:
+        create_op().execute_complete(make_context(), event)
+    assert not isinstance(info.value, AirflowFailException)  # a retry re-attaches to the order
+    assert len(api.calls) == 0
+
+
+def test_bad_request_errors_keep_their_type_and_fail_fast(api) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetBadRequestError
+
+    lookup(api, [])
+    api.post(ORDERS, status=400, json={"field": {"Details": [{"message": "Bad item type"}]}})
+    with pytest.raises(PlanetBadRequestError, match="Bad item type") as info:
+        create_op().execute(make_context())
+    assert isinstance(info.value, AirflowFailException)
+    assert info.value.status == 400

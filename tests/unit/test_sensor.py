@@ -31,7 +31,7 @@ def sensor(**kwargs) -> PlanetOrderSensor:
 
 @pytest.fixture
 def api(planet_connection):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+    with responses.RequestsMock() as mock:
         yield mock
 
 

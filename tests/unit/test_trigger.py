@@ -37,7 +37,7 @@ def fast_hooks(planet_connection, monkeypatch):
 
 @pytest.fixture
 def api():
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock() as mock:
         yield mock
 
 
@@ -90,7 +90,8 @@ async def test_waits_through_states_and_fires_exactly_one_event(fast_hooks, api,
     events = await collect(PlanetOrderTrigger(order_id=OID, poll_interval=0.001))
     assert len(events) == 1
     event = events[0]
-    assert event["status"] == event["state"] == "success"
+    assert set(event) == {"status", "order_id", "message"}
+    assert event["status"] == "success"
     assert event["order_id"] == OID
     assert "Manifest delivery completed" in event["message"]
     assert len(json.dumps(event)) < 1000  # small: no result links
@@ -106,9 +107,9 @@ async def test_failed_order_event_carries_planets_reasons(fast_hooks, api) -> No
     api.get(ORDER_URL).respond(json=failed)
     (event,) = await collect(PlanetOrderTrigger(order_id=OID, poll_interval=0.001))
     assert event["status"] == "failed"
-    assert event["last_message"] == "Order failed"
-    assert len(event["error_hints"]) == 10
+    assert "Order failed" in event["message"]
     assert "item a unavailable" in event["message"]
+    assert event["message"].count("item a unavailable") == 10  # cut short: the event stays small
 
 
 async def test_custom_end_states(fast_hooks, api) -> None:
@@ -134,7 +135,6 @@ async def test_auth_errors_and_404_end_the_wait_with_error(fast_hooks, api, stat
     (event,) = await collect(PlanetOrderTrigger(order_id=OID, poll_interval=0.001))
     assert event["status"] == "error"
     assert text in event["message"]
-    assert event["http_status"] == status
     assert len(api.calls) == 1
 
 
@@ -143,7 +143,7 @@ async def test_deadline_ends_the_wait_with_timeout(fast_hooks, api) -> None:
     started = time.monotonic()
     (event,) = await collect(PlanetOrderTrigger(order_id=OID, poll_interval=30, deadline=time.time() + 0.3))
     assert event["status"] == "timeout"
-    assert event["state"] == "running"
+    assert "before the deadline (last seen running)" in event["message"]
     assert time.monotonic() - started < 5  # the poll interval was cut short by the deadline
 
 
@@ -156,5 +156,6 @@ async def test_on_kill_cancels_when_asked(fast_hooks, api) -> None:
 
 
 async def test_on_kill_tolerates_an_order_that_is_already_running(fast_hooks, api) -> None:
-    api.put(ORDER_URL).respond(409, json={"message": "Order not in a cancellable state"})
-    await PlanetOrderTrigger(order_id=OID, cancel_on_kill=True).on_kill()
+    route = api.put(ORDER_URL).respond(409, json={"message": "Order not in a cancellable state"})
+    await PlanetOrderTrigger(order_id=OID, cancel_on_kill=True).on_kill()  # does not raise
+    assert route.call_count == 1  # the cancel was sent, and Planet's 409 was tolerated

@@ -17,15 +17,15 @@ import respx
 from airflow_provider_planet_orders.core.policy import RateLimiter
 from airflow_provider_planet_orders.exceptions import PlanetServerError
 from airflow_provider_planet_orders.hooks.orders import PlanetOrdersAsyncHook
-from airflow_provider_planet_orders.triggers import changes
-from airflow_provider_planet_orders.triggers.changes import (
+from airflow_provider_planet_orders.triggers import shared_poll as changes
+from airflow_provider_planet_orders.triggers.orders import PlanetOrdersChangedTrigger, PlanetOrderTrigger
+from airflow_provider_planet_orders.triggers.shared_poll import (
     LAG_MARGIN,
     SKEW_MARGIN,
     ChangeHub,
     Subscription,
     poll_order_changes,
 )
-from airflow_provider_planet_orders.triggers.orders import PlanetOrdersChangedTrigger, PlanetOrderTrigger
 from tests.unit.test_hook_endpoints import ORDERS, order
 
 
@@ -41,12 +41,19 @@ def fast_hooks(planet_connection, monkeypatch):
         hook.limiter = RateLimiter()
         return hook
 
-    monkeypatch.setattr("airflow_provider_planet_orders.triggers.changes.hook_for", make)
+    monkeypatch.setattr("airflow_provider_planet_orders.triggers.shared_poll.hook_for", make)
     return make
 
 
 @pytest.fixture
 def api():
+    with respx.mock() as mock:
+        yield mock
+
+
+@pytest.fixture
+def api_with_unused_routes():
+    """For tests whose point is that a route is *not* called: they assert its call count."""
     with respx.mock(assert_all_called=False) as mock:
         yield mock
 
@@ -192,9 +199,9 @@ async def test_a_late_joiner_looks_at_its_order_directly_first(fast_hooks, api) 
     assert route.call_count == 1
 
 
-async def test_a_covered_joiner_makes_no_direct_request(fast_hooks, api) -> None:
+async def test_a_covered_joiner_makes_no_direct_request(fast_hooks, api_with_unused_routes) -> None:
     oid = str(uuid.uuid4())
-    route = api.get(f"{ORDERS}/{oid}").respond(json=order(oid, state="running"))
+    route = api_with_unused_routes.get(f"{ORDERS}/{oid}").respond(json=order(oid, state="running"))
     now = time.time()
     trigger = PlanetOrderTrigger(order_id=oid, last_seen=now, deadline=now + 0.1)
     event = await first_event(trigger, [listing([], now - SKEW_MARGIN), listing([], now)])
@@ -320,7 +327,9 @@ async def test_a_fatal_listing_error_ends_every_wait_with_error(fast_hooks) -> N
     now = time.time()
     triggers = [PlanetOrderTrigger(order_id=str(uuid.uuid4()), last_seen=now) for _ in range(3)]
     events = await drive(triggers, [raw])
-    assert [[(e["status"], e["http_status"]) for e in fired] for fired in events] == [[("error", 401)]] * 3
+    assert [[(e["status"], e["message"]) for e in fired] for fired in events] == [
+        [("error", "list_orders GET ... 401 Unauthorized")]
+    ] * 3
 
 
 async def test_transient_listing_errors_do_not_end_the_wait(fast_hooks) -> None:
@@ -456,7 +465,7 @@ async def test_a_restarted_wait_fires_exactly_once(fast_hooks, api) -> None:
 
 
 async def test_many_waits_share_one_poll_through_airflows_shared_streams(
-    fast_hooks, api, monkeypatch
+    fast_hooks, api_with_unused_routes, monkeypatch
 ) -> None:
     shared_stream = pytest.importorskip(
         "airflow.triggers.shared_stream", reason="shared streams: Airflow 3.3+"
@@ -469,8 +478,10 @@ async def test_many_waits_share_one_poll_through_airflows_shared_streams(
         state = "running" if polls["count"] == 1 else "success"
         return httpx.Response(200, json={"orders": [order(i, state=state) for i in ids]})
 
-    api.get(ORDERS).mock(side_effect=listing)
-    direct = api.get(url__regex=rf"{ORDERS}/.+").respond(json=order(ids[0], state="running"))
+    api_with_unused_routes.get(ORDERS).mock(side_effect=listing)
+    direct = api_with_unused_routes.get(url__regex=rf"{ORDERS}/.+").respond(
+        json=order(ids[0], state="running")
+    )
     manager = shared_stream.SharedStreamManager()
     now = time.time()
     triggers = [PlanetOrderTrigger(order_id=i, poll_interval=0.05, last_seen=now) for i in ids]
@@ -490,3 +501,51 @@ async def test_many_waits_share_one_poll_through_airflows_shared_streams(
     assert polls["count"] <= 3  # one listing per poll for all fifty waits
     assert direct.call_count == 0
     await manager.stop_all()
+
+
+def _wait_lines(text: str, oid: str) -> list[str]:
+    """The trigger's lines about ``oid``, durations blanked, each once in order of first appearance."""
+    import re
+
+    lines = [line for line in text.splitlines() if oid in line and "Planet order" in line]
+    shapes = [re.sub(r"\d+ (s|min|h)\b", "<t>", line[line.index("Planet order") :]) for line in lines]
+    shapes = [re.sub(r"\s*\[airflow_provider.*$", "", s) for s in shapes]
+    return list(dict.fromkeys(shapes))
+
+
+async def test_progress_lines_are_the_same_for_shared_and_per_order_waits(
+    fast_hooks, api, monkeypatch, capfd, caplog
+) -> None:
+    monkeypatch.setattr("airflow_provider_planet_orders.triggers.orders.PROGRESS_INTERVAL", 0.02)
+    monkeypatch.setattr("airflow_provider_planet_orders.triggers.orders.asyncio.sleep", asyncio.sleep)
+    shared_id, direct_id = str(uuid.uuid4()), str(uuid.uuid4())
+    running = {"state": "running", "last_message": "Preparing order"}
+
+    now = time.time()
+    shared = PlanetOrderTrigger(order_id=shared_id, last_seen=now)
+    raws = [listing([], now - SKEW_MARGIN)]
+    raws += [listing([order(shared_id, **running)], now)] * 3
+    raws += [listing([order(shared_id, state="success", last_message="Manifest delivery completed")], now)]
+    assert (await first_event(shared, raws, pause=0.05))["status"] == "success"
+
+    api.get(f"{ORDERS}/{direct_id}").mock(
+        side_effect=[httpx.Response(200, json=order(direct_id, **running))] * 4
+        + [
+            httpx.Response(
+                200, json=order(direct_id, state="success", last_message="Manifest delivery completed")
+            )
+        ]
+    )
+    direct = PlanetOrderTrigger(order_id=direct_id, poll_interval=0.05, share_polls=False)
+    assert [e.payload["status"] async for e in direct.run()] == ["success"]
+
+    text = caplog.text + "".join(capfd.readouterr())
+    seen_shared = [line.replace(shared_id, "<id>") for line in _wait_lines(text, shared_id)]
+    seen_direct = [line.replace(direct_id, "<id>") for line in _wait_lines(text, direct_id)]
+    expected = [
+        "Planet order <id> is running; Planet says: Preparing order",
+        "Planet order <id> is still running, for <t> (waiting <t>); Planet says: Preparing order",
+        "Planet order <id> is success; Planet says: Manifest delivery completed",
+    ]
+    assert [line for line in seen_shared if line in expected] == expected
+    assert [line for line in seen_direct if line in expected] == expected
