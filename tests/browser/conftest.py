@@ -4,7 +4,9 @@ A reusable harness for tests that drive Airflow's UI in a real browser.
 Fixtures, from the bottom up:
 
 * ``chromium_path``: Debian's Chromium, installed with apt when missing (see ``chromium.py``);
-* ``browser``: that Chromium, headless, driven by Playwright (one per session);
+* ``browser``: that Chromium, headless, driven by Playwright (one per test module: while it is
+  open, Playwright's sync API keeps an asyncio loop running in the main thread, which breaks every
+  async test that pytest runs after it);
 * ``browser_emulator``: the Planet Orders API emulator the UI's connections point at;
 * ``api_server``: a real Airflow api-server (its own AIRFLOW_HOME and SQLite database, the simple
   auth manager with one admin user, connection testing enabled), the way tests/e2e starts
@@ -65,7 +67,7 @@ def chromium_path() -> Path:
         pytest.fail(f"the browser tests need Debian's Chromium: {err}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
