@@ -109,6 +109,7 @@ def test_stats_shape(emulator: EmulatorHandle, hook: PlanetOrdersHook) -> None:
         "faults",
         "webhooks",
         "orders",
+        "tokens_issued",
     }
     assert stats["requests"] == {"create": {"202": 1}, "stats": {"200": 1}}
     fingerprint = hashlib.sha256(DEMO_API_KEY.encode()).hexdigest()[:16]
@@ -164,7 +165,9 @@ def test_every_control_route_is_documented_and_apart_from_planets_paths(emulator
     schema = httpx.get(f"{emulator.url}/_emulator/openapi.json").json()
     paths = set(schema["paths"])
     planet = {p for p in paths if p.startswith("/compute/ops/")}
-    control = paths - planet
+    auth = {p for p in paths if p.startswith("/auth/")}
+    assert auth == {"/auth/realms/main/protocol/openid-connect/token"}  # Planet's OAuth2 token endpoint
+    control = paths - planet - auth
     assert planet == {
         "/compute/ops/orders/v2",
         "/compute/ops/orders/v2/{order_id}",
