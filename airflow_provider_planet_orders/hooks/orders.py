@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from airflow_provider_planet_orders.core.build import ListFilters
+    from airflow_provider_planet_orders.core.bundles import BundleSpec
 
 #: Timeouts of a connection test (connect, read): a person is waiting for the answer.
 TEST_TIMEOUT = (5.0, 10.0)
@@ -84,6 +85,17 @@ class PlanetOrdersHook(PlanetSyncHook):
     def _pages(self, listing: Listing) -> Iterator[dict[str, Any]]:
         while listing.request is not None:
             yield from listing.accept(self.call(listing.request))
+
+    def get_bundle_spec(self) -> BundleSpec:
+        """
+        Planet's current product-bundle spec, cached for a day (in the process and on disk); the
+        copy shipped with the provider when the API cannot be reached. See :mod:`.bundle_spec`.
+        """
+        from airflow_provider_planet_orders.hooks.bundle_spec import live_bundle_spec
+
+        return live_bundle_spec(
+            self.settings.base_url, lambda: self._object(self.builder.get_bundle_spec()), self.log.warning
+        )
 
     def test_connection(self) -> tuple[bool, str]:
         """
