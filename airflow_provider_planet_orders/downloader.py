@@ -280,6 +280,8 @@ class _Download:
         self._links: dict[str, Mapping[str, Any]] = {}
         self._links_lock = threading.Lock()
         self._take_links(order)
+        # Zipped orders list the archive's members in the manifest, but link only the archive.
+        self._archived = bool((order.get("delivery") or {}).get("archive_type"))
         self.tally = _Tally(0, 0, settings.log)
 
     # -- links ------------------------------------------------------------------------------------
@@ -363,6 +365,14 @@ class _Download:
 
     def _files(self, entries: list[Any]) -> list[ResultFile]:
         by_path = {e["path"]: e for e in entries if isinstance(e, Mapping) and "path" in e}
+        unlinked = sorted(p for p in by_path if f"{self.order_id}/{p}" not in self._links)
+        if unlinked and not self._archived:
+            # Planet's SDK fails here too: a file the manifest promises must not be skipped silently.
+            listed = ", ".join(unlinked[:5]) + (f" and {len(unlinked) - 5} more" if len(unlinked) > 5 else "")
+            raise PlanetResultUnavailableError(
+                f"{MANIFEST} of order {self.order_id} lists {len(unlinked)} file(s) "
+                f"with no result link: {listed}"
+            )
         files = []
         for name in sorted(self._links):
             relative = name.split("/", 1)[1] if "/" in name else name

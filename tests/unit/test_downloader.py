@@ -155,3 +155,31 @@ def test_download_errors_say_fail_fast_by_type_not_by_a_flag() -> None:
     assert not issubclass(PlanetDownloadRetriesExhaustedError, AirflowFailException)  # a retry resumes
     assert issubclass(PlanetChecksumMismatchError, AirflowFailException)
     assert issubclass(PlanetResultUnavailableError, AirflowFailException)
+
+
+def test_a_manifest_entry_without_a_result_link_is_an_error(planet_connection, tmp_path) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetResultUnavailableError
+
+    order, blobs = _order({"PSScene/a.tif": b"a", "PSScene/b.tif": b"b"})
+    order["_links"]["results"] = [r for r in order["_links"]["results"] if not r["name"].endswith("b.tif")]
+    hook = PlanetOrdersHook()
+    hook.open_result = lambda location, offset=0, chunk_size=1 << 20: _stream(  # type: ignore[method-assign]
+        blobs[location.removeprefix("loc://")], offset, 1 << 20
+    )
+    with pytest.raises(
+        PlanetResultUnavailableError, match=r"lists 1 file\(s\) with no result link: PSScene/b.tif"
+    ):
+        OrderDownloader(hook, tmp_path).download(order)
+    assert not (tmp_path / OID / "PSScene" / "a.tif").exists()  # refused before anything is written
+
+
+def test_a_destination_delivered_order_is_refused_naming_the_destination(planet_connection, tmp_path) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetResultUnavailableError
+
+    order, _ = _order({"PSScene/a.tif": b"a"})
+    order["delivery"] = {"destination": {"ref": "pl:destinations/my-bucket-abc"}}
+    with pytest.raises(
+        PlanetResultUnavailableError,
+        match=r"delivered to destination \(ref 'pl:destinations/my-bucket-abc'\)",
+    ):
+        OrderDownloader(PlanetOrdersHook(), tmp_path).download(order)
