@@ -19,7 +19,7 @@ OLDEST_PAIR = 3.0.6-py3.11
 # Keep Airflow's own state out of the user's home while testing.
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: help venv test test-oldest test-matrix lint unit docs dist demo airflow chaos constraints clean
+.PHONY: help venv test test-oldest test-matrix print-matrix lint unit docs dist demo airflow chaos constraints clean
 
 help:
 	@echo "make demo         run the recurring-pull example DAG end to end against the local emulator"
@@ -66,6 +66,10 @@ matrix-%: .venv-%/.installed
 	.venv-$*/bin/pytest -m "not e2e"
 
 test-matrix: $(addprefix matrix-,$(MATRIX))
+
+# For .ci/run, which times each pair on its own.
+print-matrix:
+	@echo $(MATRIX)
 
 test-oldest: matrix-$(OLDEST_PAIR)
 
