@@ -75,7 +75,7 @@ def test_uri_form_with_a_port(monkeypatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_PLANET_DEFAULT", f"planet://:{API_KEY}@proxy.example.com:8443")
     hook = make_hook()
     assert hook.settings.base_url == "https://proxy.example.com:8443"
-    assert hook._api_key == API_KEY
+    assert hook.authorizer.credentials.secret == API_KEY
 
 
 def test_pl_api_key_is_used_when_the_connection_has_no_key(monkeypatch) -> None:
