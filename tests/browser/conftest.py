@@ -65,8 +65,12 @@ def chromium_path() -> Path:
         pytest.fail(f"the browser tests need Debian's Chromium: {err}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path: Path) -> Iterator[Any]:
+    """
+    Package-scoped: Playwright's sync API runs an event loop in this thread while it is started,
+    so it must stop when the browser tests end, before any asyncio test of the session runs.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
