@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_planet_orders.core.auth import AuthMethod
 from airflow_provider_planet_orders.core.build import ApiRequest
 from airflow_provider_planet_orders.core.responses import Listing, expect_object
 from airflow_provider_planet_orders.exceptions import PlanetOrdersError
@@ -110,7 +111,8 @@ class PlanetOrdersHook(PlanetSyncHook):
             return False, f"{err} (base URL {self.settings.base_url}; one attempt, no retries)"
         user = stats.get("user") or {}
         return True, (
-            f"Connected to the Planet Orders API at {self.settings.base_url}: the key works "
+            f"Connected to the Planet Orders API at {self.settings.base_url}: the "
+            f"{'OAuth2 client' if self.settings.auth is AuthMethod.OAUTH2 else 'key'} works "
             f"({user.get('queued_orders', '?')} queued and {user.get('running_orders', '?')} running orders)."
         )
 

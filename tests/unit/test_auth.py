@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import pickle
 from collections.abc import Iterator
+from urllib.parse import parse_qsl
 
 import pytest
+import requests
 import responses
 import respx
 
-from airflow_provider_planet_orders.core.auth import TOKEN_CACHE, AuthMethod
+from airflow_provider_planet_orders.core.auth import TOKEN_CACHE, AuthMethod, Credentials, TokenCache
 from airflow_provider_planet_orders.core.policy import ClientSettings, RateLimiter
 from airflow_provider_planet_orders.exceptions import (
+    PlanetAuthError,
     PlanetConfigurationError,
+    PlanetConnectionError,
+    PlanetOrdersError,
 )
 from airflow_provider_planet_orders.hooks.orders import PlanetOrdersAsyncHook, PlanetOrdersHook
 from tests.conftest import API_KEY, BASE_URL, SleepRecorder, set_planet_connection
@@ -168,3 +175,206 @@ def test_repr_of_the_hook_and_its_auth_has_no_key(monkeypatch) -> None:
     hook = make_hook()
     text = repr(hook) + repr(hook.authorizer) + repr(hook.authorizer.credentials) + repr(hook.get_conn().auth)
     assert API_KEY not in text
+
+
+# --------------------------------------------------------------------------------------------
+# OAuth2 client credentials
+# --------------------------------------------------------------------------------------------
+
+
+def token_route(api: responses.RequestsMock, *tokens: str, expires_in: int = 3600) -> None:
+    for token in tokens:
+        api.post(TOKEN_URL, json=token_answer(token, expires_in))
+
+
+def test_sync_oauth2_fetches_a_token_with_client_credentials_and_sends_it(monkeypatch) -> None:
+    set_oauth2_connection(monkeypatch, scope="orders:read orders:write")
+    with responses.RequestsMock() as api:
+        token_route(api, TOKEN_A)
+        api.get(f"{ORDERS}/{OID}", json=order())
+        api.get(f"{ORDERS}/{OID}", json=order())
+        with make_hook() as hook:
+            hook.get_order(OID)
+            hook.get_order(OID)
+        token_call, first, second = api.calls
+        assert token_call.request.headers["Authorization"] == basic(CLIENT_ID, CLIENT_SECRET)
+        form = dict(parse_qsl(token_call.request.body))
+        assert form == {"grant_type": "client_credentials", "scope": "orders:read orders:write"}
+        assert first.request.headers["Authorization"] == f"Bearer {TOKEN_A}"
+        assert second.request.headers["Authorization"] == f"Bearer {TOKEN_A}"  # cached
+
+
+def test_client_secret_may_come_from_the_extra(monkeypatch) -> None:
+    conn = {
+        "conn_type": "planet",
+        "host": BASE_URL,
+        "login": CLIENT_ID,
+        "extra": oauth2_extra(client_secret=CLIENT_SECRET),
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_PLANET_DEFAULT", json.dumps(conn))
+    with responses.RequestsMock() as api:
+        token_route(api, TOKEN_A)
+        api.get(f"{ORDERS}/{OID}", json=order())
+        with make_hook() as hook:
+            hook.get_order(OID)
+        assert api.calls[0].request.headers["Authorization"] == basic(CLIENT_ID, CLIENT_SECRET)
+
+
+def test_token_is_shared_by_hooks_and_refreshed_before_it_expires(monkeypatch, fresh_token_cache) -> None:
+    set_oauth2_connection(monkeypatch)
+    with responses.RequestsMock() as api:
+        token_route(api, TOKEN_A, TOKEN_B, expires_in=600)
+        for _ in range(3):
+            api.get(f"{ORDERS}/{OID}", json=order())
+        with make_hook() as one, make_hook() as two:
+            one.get_order(OID)
+            fresh_token_cache.now += 539  # 61 s left: the 60 s leeway is not reached yet
+            two.get_order(OID)
+            fresh_token_cache.now += 2  # 59 s left: refresh now, before Planet would refuse it
+            one.get_order(OID)
+        sent = [c.request.headers["Authorization"] for c in api.calls if c.request.url.startswith(ORDERS)]
+        assert sent == [f"Bearer {TOKEN_A}", f"Bearer {TOKEN_A}", f"Bearer {TOKEN_B}"]
+
+
+def test_a_401_refreshes_the_token_once_and_retries(monkeypatch) -> None:
+    set_oauth2_connection(monkeypatch)
+    with responses.RequestsMock() as api:
+        token_route(api, TOKEN_A, TOKEN_B)
+        api.get(f"{ORDERS}/{OID}", json={"message": "expired"}, status=401)
+        api.get(f"{ORDERS}/{OID}", json=order())
+        with make_hook() as hook:
+            assert hook.get_order(OID)["id"] == OID
+        sent = [c.request.headers["Authorization"] for c in api.calls if c.request.url.startswith(ORDERS)]
+        assert sent == [f"Bearer {TOKEN_A}", f"Bearer {TOKEN_B}"]
+
+
+def test_a_second_401_is_the_answer(monkeypatch) -> None:
+    set_oauth2_connection(monkeypatch)
+    with responses.RequestsMock() as api:
+        token_route(api, TOKEN_A, TOKEN_B)
+        api.get(f"{ORDERS}/{OID}", json={"message": "no"}, status=401)
+        api.get(f"{ORDERS}/{OID}", json={"message": "no"}, status=401)
+        with make_hook() as hook, pytest.raises(PlanetAuthError):
+            hook.get_order(OID)
+        assert len(api.calls) == 4  # two tokens, two attempts: no loop
+
+
+def test_a_401_with_an_api_key_is_not_retried(monkeypatch) -> None:
+    set_planet_connection(monkeypatch, extra={"rate_limit": False, "auth": "api-key"})
+    with responses.RequestsMock() as api:
+        api.get(f"{ORDERS}/{OID}", json={"message": "Invalid API key"}, status=401)
+        with make_hook() as hook, pytest.raises(PlanetAuthError):
+            hook.get_order(OID)
+        assert len(api.calls) == 1
+
+
+def test_result_download_on_another_host_gets_no_token(monkeypatch) -> None:
+    set_oauth2_connection(monkeypatch)
+    link = "https://storage.example.com/bucket/file.tif?token=signed"
+    with responses.RequestsMock() as api:
+        api.get(link, body=b"data")
+        with make_hook() as hook, hook.open_result(link) as stream:
+            assert b"".join(stream.chunks) == b"data"
+        assert "Authorization" not in api.calls[0].request.headers  # and no token was fetched
+
+
+async def test_async_oauth2_caches_and_refreshes_after_a_401(monkeypatch) -> None:
+    set_oauth2_connection(monkeypatch)
+    with respx.mock() as api:
+        tokens = api.post(TOKEN_URL).mock(
+            side_effect=[
+                respx.MockResponse(json=token_answer(TOKEN_A)),
+                respx.MockResponse(json=token_answer(TOKEN_B)),
+            ]
+        )
+        orders = api.get(f"{ORDERS}/{OID}").mock(
+            side_effect=[
+                respx.MockResponse(json=order()),
+                respx.MockResponse(401, json={"message": "expired"}),
+                respx.MockResponse(json=order()),
+            ]
+        )
+        async with PlanetOrdersAsyncHook() as hook:
+            hook.sleep = SleepRecorder()  # type: ignore[assignment]
+            await hook.get_order(OID)
+            await hook.get_order(OID)
+        assert tokens.call_count == 2
+        assert tokens.calls[0].request.headers["Authorization"] == basic(CLIENT_ID, CLIENT_SECRET)
+        sent = [c.request.headers["Authorization"] for c in orders.calls]
+        assert sent == [f"Bearer {TOKEN_A}", f"Bearer {TOKEN_A}", f"Bearer {TOKEN_B}"]
+
+
+def test_token_endpoint_trouble_is_transient_and_a_create_is_retried(monkeypatch) -> None:
+    set_oauth2_connection(monkeypatch)
+    body = {
+        "name": "o",
+        "products": [{"item_ids": ["a"], "item_type": "PSScene", "product_bundle": "analytic_udm2"}],
+    }
+    with responses.RequestsMock() as api:
+        api.post(TOKEN_URL, status=503, body="down")
+        token_route(api, TOKEN_A)
+        api.post(ORDERS, json=order("queued"), status=202)
+        with make_hook() as hook:
+            assert hook.create_order(body)["id"] == OID
+        assert len(api.calls) == 3
+
+
+def test_token_endpoint_unreachable_says_the_request_was_not_sent(monkeypatch) -> None:
+    set_oauth2_connection(monkeypatch, max_retries=0)
+    with responses.RequestsMock() as api:
+        api.post(TOKEN_URL, body=requests.ConnectionError("refused"))
+        with make_hook() as hook, pytest.raises(PlanetConnectionError, match="was not sent") as info:
+            hook.get_order(OID)
+        assert info.value.request_sent is False
+
+
+def test_refused_client_names_the_error_never_the_secret(monkeypatch, caplog) -> None:
+    set_oauth2_connection(monkeypatch)
+    caplog.set_level(logging.DEBUG)
+    with responses.RequestsMock() as api:
+        api.post(TOKEN_URL, status=401, json={"error": "invalid_client", "error_description": "bad client"})
+        with make_hook() as hook, pytest.raises(PlanetAuthError, match="invalid_client") as info:
+            hook.get_order(OID)
+    assert CLIENT_ID in str(info.value)
+    assert CLIENT_SECRET not in str(info.value)
+    assert CLIENT_SECRET not in caplog.text
+
+
+def test_no_secret_or_token_in_reprs_logs_errors_or_pickles(monkeypatch, caplog) -> None:
+    set_oauth2_connection(monkeypatch, max_retries=1)
+    caplog.set_level(logging.DEBUG)
+    with responses.RequestsMock() as api:
+        token_route(api, TOKEN_A)
+        api.get(f"{ORDERS}/{OID}", status=500, json={"message": "boom"})
+        api.get(f"{ORDERS}/{OID}", status=500, json={"message": "boom"})
+        with make_hook() as hook, pytest.raises(PlanetOrdersError) as info:
+            hook.get_order(OID)
+        texts = [
+            repr(hook),
+            repr(hook.authorizer),
+            repr(hook.authorizer.credentials),
+            repr(hook.get_conn().auth),
+            repr(TOKEN_CACHE),
+            repr(TOKEN_CACHE.get(hook.authorizer.credentials)),
+            str(info.value),
+            repr(info.value),
+            str(pickle.loads(pickle.dumps(info.value))),
+            caplog.text,
+        ]
+    for text in texts:
+        assert CLIENT_SECRET not in text
+        assert TOKEN_A not in text
+
+
+def test_tokens_are_cached_per_token_url_client_and_secret() -> None:
+    cache = TokenCache(clock=Clock())
+    answer = json.dumps(token_answer(TOKEN_A)).encode()
+    one = Credentials(AuthMethod.OAUTH2, "secret-1", client_id="c", token_url=TOKEN_URL)
+    cache.store(one, 200, answer)
+    assert cache.get(one) is not None
+    assert cache.get(Credentials(AuthMethod.OAUTH2, "secret-1", client_id="d", token_url=TOKEN_URL)) is None
+    assert (
+        cache.get(Credentials(AuthMethod.OAUTH2, "secret-1", client_id="c", token_url=TOKEN_URL + "2"))
+        is None
+    )
+    assert cache.get(Credentials(AuthMethod.OAUTH2, "wrong", client_id="c", token_url=TOKEN_URL)) is None
