@@ -86,13 +86,14 @@ class DownloadReport:
     retries: int = 0
     link_refreshes: int = 0
     bytes: int = 0
+    #: Files extracted from the order's zip archives (``unpack_archives``).
+    unpacked: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
-@functools.cache
 def check_settings(*, checksum: str, concurrency: Any) -> None:
     """Refuse settings no download can run with: the operator checks them when the DAG is parsed."""
     if checksum not in CHECKSUMS:
@@ -101,6 +102,7 @@ def check_settings(*, checksum: str, concurrency: Any) -> None:
         raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
 
 
+@functools.cache
 def fastest_checksum() -> str:
     """
     ``"md5"`` or ``"sha256"``, whichever hashes faster on this machine (measured once, 8 MiB each).
@@ -232,6 +234,9 @@ class OrderDownloader:
     :param chunk_size: Bytes read and written at a time.
     :param max_attempts: Attempts per file (network errors, 5xx, 429, digest mismatches).
     :param log: ``logging``-style callable for progress.
+    :param unpack_archives: Extract the zip archives of a zipped order (``delivery.archive_type:
+        zip``) into the order's folder, checking each member against the manifest where it lists
+        it (and every member's CRC); the archives are kept.
     """
 
     def __init__(
@@ -247,8 +252,10 @@ class OrderDownloader:
         max_attempts: int = 8,
         log: Callable[..., None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        unpack_archives: bool = False,
     ) -> None:
         check_settings(checksum=checksum, concurrency=concurrency)
+        self.unpack_archives = unpack_archives
         self.hook = hook
         self.destination = destination
         self.include = list(include)
@@ -280,6 +287,9 @@ class _Download:
         self._links: dict[str, Mapping[str, Any]] = {}
         self._links_lock = threading.Lock()
         self._take_links(order)
+        # Zipped orders list the archive's members in the manifest, but link only the archive.
+        self._archived = bool((order.get("delivery") or {}).get("archive_type"))
+        self._by_path: dict[str, Any] = {}  # the manifest's entries by path, once read
         self.tally = _Tally(0, 0, settings.log)
 
     # -- links ------------------------------------------------------------------------------------
@@ -333,6 +343,9 @@ class _Download:
                     future.cancel()
                 raise errors[0]  # type: ignore[misc]
         report.files = [str(self._target(f.name)) for f in chosen]
+        if self.s.unpack_archives:
+            for archive in (f for f in chosen if f.name.endswith(".zip")):
+                report.unpacked += self._unpack(archive)
         manifest_path = self._target(manifest_name)
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
         with manifest_path.open("wb") as out:
@@ -363,6 +376,15 @@ class _Download:
 
     def _files(self, entries: list[Any]) -> list[ResultFile]:
         by_path = {e["path"]: e for e in entries if isinstance(e, Mapping) and "path" in e}
+        self._by_path = by_path
+        unlinked = sorted(p for p in by_path if f"{self.order_id}/{p}" not in self._links)
+        if unlinked and not self._archived:
+            # Planet's SDK fails here too: a file the manifest promises must not be skipped silently.
+            listed = ", ".join(unlinked[:5]) + (f" and {len(unlinked) - 5} more" if len(unlinked) > 5 else "")
+            raise PlanetResultUnavailableError(
+                f"{MANIFEST} of order {self.order_id} lists {len(unlinked)} file(s) "
+                f"with no result link: {listed}"
+            )
         files = []
         for name in sorted(self._links):
             relative = name.split("/", 1)[1] if "/" in name else name
@@ -390,6 +412,8 @@ class _Download:
     def _expected(self, result: ResultFile) -> str | None:
         if self.s.checksum == "none":
             return None
+        if self._archived and result.name.endswith(".zip") and not result.digests:
+            return None  # an archive the manifest does not list: its members' CRCs verify it
         digest = result.digests.get(self.s.checksum)
         if digest is None:
             raise PlanetResultUnavailableError(
@@ -483,6 +507,39 @@ class _Download:
             f"{result.name}: {self.s.checksum} mismatch after {self.s.max_attempts} attempts: "
             f"manifest says {expected}, downloaded bytes give {actual}"
         )
+
+    def _unpack(self, archive: ResultFile) -> list[str]:
+        """Extract one archive next to it, each member checked; the names of the files written."""
+        import zipfile
+
+        folder = archive.name.rsplit("/", 1)[0]  # the order's folder: composites land at its top
+        written = []
+        with self._target(archive.name).open("rb") as raw, zipfile.ZipFile(raw) as zipped:
+            for member in zipped.infolist():
+                if member.is_dir():
+                    continue
+                relative = member.filename
+                target = self._target(f"{folder}/{relative}")  # refuses ../ and absolute names
+                target.parent.mkdir(parents=True, exist_ok=True)
+                hasher = self._hasher()
+                try:
+                    with zipped.open(member) as source, target.open("wb") as out:
+                        while chunk := source.read(self.s.chunk_size):
+                            out.write(chunk)
+                            if hasher is not None:
+                                hasher.update(chunk)
+                except zipfile.BadZipFile as err:  # a CRC that does not match
+                    raise PlanetChecksumMismatchError(f"{archive.name}: member {relative}: {err}") from err
+                expected = (self._by_path.get(relative, {}).get("digests") or {}).get(self.s.checksum)
+                if expected and hasher is not None and hasher.hexdigest() != expected.lower():
+                    target.unlink()
+                    raise PlanetChecksumMismatchError(
+                        f"{archive.name}: member {relative}: {self.s.checksum} mismatch: manifest says "
+                        f"{expected}, the extracted bytes give {hasher.hexdigest()}"
+                    )
+                written.append(str(target))
+        self.s.log("Unpacked %d file(s) from %s", len(written), archive.name)
+        return written
 
     def _already_there(self, target: DestinationPath, result: ResultFile, expected: str | None) -> bool:
         if result.size is not None and target.stat().st_size != result.size:

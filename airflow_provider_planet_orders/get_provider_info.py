@@ -17,17 +17,21 @@ PACKAGE = "airflow_provider_planet_orders"
 #: The connection form: fields shown, relabelled and hinted (Airflow 3.2+ reads this
 #: declaratively; the hook's ``get_ui_field_behaviour`` serves older releases).
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden_fields": ["schema", "login", "extra"],
+    # The login is the OAuth2 client id (extra ``auth`` = ``oauth2``); API keys leave it empty.
+    "hidden_fields": ["schema", "extra"],
     # Airflow 3.3.2 and earlier send port 0 when testing a connection saved with an empty port, then
     # refuse the test because 0 differs from the stored port (fixed upstream after 3.3.2, in
     # apache/airflow#73298). A stored 0 avoids that, and the hooks read 0 as no port: say so here.
     "relabeling": {
         "password": "API key",
+        "login": "OAuth2 client id",
         "host": "Base URL",
         "port": "Port (put 0 on Airflow 3.3.2 and earlier)",
     },
     "placeholders": {
-        "password": "Your Planet API key (falls back to PL_API_KEY)",
+        "password": "Your Planet API key (falls back to PL_API_KEY), or the OAuth2 client secret",
+        "login": "Only with Auth = oauth2; empty for an API key",
+        "token_url": "https://login.example.com/oauth2/token",
         "host": "https://api.planet.com (leave empty unless you use a proxy or the emulator)",
         **{name: f"{EXTRA_DEFAULTS[name]:g}" for name in ("connect_timeout", "read_timeout", "max_retries")},
         "rate_limits": '{"get": 3, "list": 3, "create": 3}',
@@ -37,6 +41,27 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 
 #: Connection extras shown as their own form fields.
 CONN_FIELDS: dict[str, Any] = {
+    "auth": {
+        "label": "Auth",
+        "schema": {
+            "type": ["string", "null"],
+            "enum": ["basic", "api-key", "oauth2", None],
+            "default": "basic",
+        },
+        "description": "How requests carry the credentials: basic (the API key as HTTP Basic user name), "
+        "api-key (the header 'Authorization: api-key <KEY>'), or oauth2 (client credentials: the login is "
+        "the client id, the password the secret, tokens come from the token URL).",
+    },
+    "token_url": {
+        "label": "OAuth2 token URL",
+        "schema": {"type": ["string", "null"]},
+        "description": "With Auth = oauth2: the token endpoint (client credentials grant).",
+    },
+    "scope": {
+        "label": "OAuth2 scope",
+        "schema": {"type": ["string", "null"]},
+        "description": "With Auth = oauth2, optional: the scopes to ask for, separated by spaces.",
+    },
     "connect_timeout": {
         "label": "Connect timeout (s)",
         "schema": {"type": ["number", "null"], "default": EXTRA_DEFAULTS["connect_timeout"]},

@@ -16,21 +16,27 @@ ORDER_URL_KEY = "order_url"
 
 PLANET_API_HOST = "api.planet.com"
 PLANET_ORDER_PAGE = "https://www.planet.com/account/#/orders/{order_id}"
+#: The local emulator's read-only order page (the API's own URL answers 401 in a browser).
+EMULATOR_ORDER_PAGE = "{origin}/_emulator/orders/{order_id}"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def order_link(order_url: str | None) -> str:
     """
     Where a person should look at an order.
 
-    For Planet's API that is the order's page in Planet's web app; for any other host (a proxy,
-    the emulator) the order's URL on that API.
+    For Planet's API that is the order's page in Planet's web app; on a loopback host (the local
+    emulator, as ``make airflow`` and the tests run it) the emulator's read-only order page; for any
+    other host (a proxy) the order's URL on that API.
     """
     if not order_url:
         return ""
     parts = urlsplit(order_url)
+    order_id = parts.path.rstrip("/").rsplit("/", 1)[-1]
     if parts.hostname == PLANET_API_HOST:
-        order_id = parts.path.rstrip("/").rsplit("/", 1)[-1]
         return PLANET_ORDER_PAGE.format(order_id=order_id)
+    if parts.hostname in LOOPBACK_HOSTS:
+        return EMULATOR_ORDER_PAGE.format(origin=f"{parts.scheme}://{parts.netloc}", order_id=order_id)
     return order_url
 
 

@@ -72,6 +72,7 @@ class Endpoint(str, Enum):
     BULK_CANCEL = "bulk_cancel"
     STATS = "stats"
     DOWNLOAD = "download"
+    SPEC = "spec"
 
     @property
     def operation(self) -> str:
@@ -86,6 +87,7 @@ _OPERATIONS = {
     Endpoint.BULK_CANCEL: "cancel_orders",
     Endpoint.STATS: "get_order_stats",
     Endpoint.DOWNLOAD: "download",
+    Endpoint.SPEC: "get_bundle_spec",
 }
 
 #: Planet's documented per-key limits, in requests per second.
@@ -97,6 +99,8 @@ DEFAULT_RATE_LIMITS: dict[Endpoint, float] = {
     Endpoint.BULK_CANCEL: 5,
     Endpoint.STATS: 5,
     Endpoint.DOWNLOAD: 5,
+    # Planet publishes no limit for the bundle spec; it is fetched about once a day per process.
+    Endpoint.SPEC: 1,
 }
 
 # Facts the bundle spec, delivery and tools rest on (issue 18). Appended here, after the tables

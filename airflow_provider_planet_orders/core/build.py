@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from airflow_provider_planet_orders import __version__
 from airflow_provider_planet_orders.core.api import (
     BULK_CANCEL_PATH,
+    BUNDLES_SPEC_PATH,
     DEFAULT_BASE_URL,
     MAX_BULK_CANCEL_IDS,
     ORDER_STATES,
@@ -280,6 +281,9 @@ class RequestBuilder:
 
     def get_order_stats(self) -> ApiRequest:
         return ApiRequest(Endpoint.STATS, "GET", self.base_url + STATS_PATH)
+
+    def get_bundle_spec(self) -> ApiRequest:
+        return ApiRequest(Endpoint.SPEC, "GET", self.base_url + BUNDLES_SPEC_PATH)
 
     def list_orders(self, filters: ListFilters) -> ApiRequest:
         """First page of a listing, with :class:`ListFilters`."""

@@ -135,6 +135,23 @@ class BundleSpec:
             return BundleCheck.UNKNOWN_BUNDLE
         return BundleCheck.VALID if item_type in self._assets[bundle] else BundleCheck.INVALID
 
+    def knows_products(self, request: Any) -> bool:
+        """
+        Whether every item type and bundle a request's scene products name is in this spec.
+
+        Anything else (no products, basemaps, junk) counts as known: the validator reports it.
+        """
+        products = request.get("products") if isinstance(request, Mapping) else None
+        for product in products if isinstance(products, list) else ():
+            if not isinstance(product, Mapping):
+                continue
+            item_type, bundle = product.get("item_type"), product.get("product_bundle")
+            if isinstance(item_type, str) and item_type not in self._item_types:
+                return False
+            if isinstance(bundle, str) and any(b not in self._assets for b in split_fallbacks(bundle)):
+                return False
+        return True
+
     def canonical_bundle(self, name: str) -> str | None:
         """The bundle ``name`` means, ignoring case and surrounding spaces; ``None`` if none."""
         return _casefold_lookup(self._assets, name)

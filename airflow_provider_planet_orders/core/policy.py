@@ -8,7 +8,6 @@ The hooks ask :class:`RetryPolicy` whether and how long to wait after a failed a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import threading
@@ -20,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_planet_orders.core.api import DEFAULT_RATE_LIMITS, Endpoint
+from airflow_provider_planet_orders.core.auth import AuthMethod, key_fingerprint
 from airflow_provider_planet_orders.core.build import ApiRequest, normalize_base_url
 from airflow_provider_planet_orders.core.defaults import EXTRA_DEFAULTS
 from airflow_provider_planet_orders.exceptions import (
@@ -42,7 +42,7 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 @dataclass(frozen=True)
 class ClientSettings:
     """
-    Everything a hook needs from the ``planet`` connection except the key.
+    Everything a hook needs from the ``planet`` connection except the secrets.
 
     Built with :meth:`from_connection`, which checks every value and names the offending extra.
     """
@@ -56,6 +56,9 @@ class ClientSettings:
     max_retry_after: float = EXTRA_DEFAULTS["max_retry_after"]
     rate_limit: bool = EXTRA_DEFAULTS["rate_limit"]
     rate_limits: Mapping[Endpoint, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    auth: AuthMethod = AuthMethod.BASIC
+    token_url: str | None = None
+    scope: str | None = None
 
     @classmethod
     def from_connection(
@@ -76,6 +79,7 @@ class ClientSettings:
             values["rate_limit"] = _flag(extras["rate_limit"], "rate_limit")
         if extras.get("rate_limits") not in (None, ""):
             values["rate_limits"] = _rate_limits(extras["rate_limits"])
+        values.update(_auth(extras))
         return cls(**values)
 
     @property
@@ -108,6 +112,34 @@ def _base_url(host: str | None, port: int | None = None) -> str:
         if parts.port is None:
             url = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{int(port)}"))
     return url
+
+
+def _auth(extras: Mapping[str, Any]) -> dict[str, Any]:
+    """The extras ``auth``, ``token_url`` and ``scope``; ``token_url`` is required for OAuth2."""
+    raw = extras.get("auth")
+    if raw in (None, ""):
+        method = AuthMethod.BASIC
+    else:
+        try:
+            method = AuthMethod(str(raw).strip().lower())
+        except ValueError:
+            known = ", ".join(repr(m.value) for m in AuthMethod)
+            raise _bad("auth", f"must be one of {known}", raw) from None
+    if method is not AuthMethod.OAUTH2:
+        return {"auth": method}
+    token_url = extras.get("token_url")
+    if token_url in (None, ""):
+        raise PlanetConfigurationError(
+            "planet connection extra 'token_url' is required with auth 'oauth2': the OAuth2 token "
+            "endpoint (client credentials grant), e.g. https://login.example.com/oauth2/token"
+        )
+    parts = urlsplit(str(token_url).strip()) if isinstance(token_url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _bad("token_url", "must be an http(s) URL", token_url)
+    scope = extras.get("scope")
+    if scope not in (None, "") and not isinstance(scope, str):
+        raise _bad("scope", "must be a space-separated string of scopes", scope)
+    return {"auth": method, "token_url": urlunsplit(parts), "scope": scope or None}
 
 
 def _bad(name: str, problem: str, value: Any) -> PlanetConfigurationError:
@@ -284,11 +316,6 @@ class RetryPolicy:
 # --------------------------------------------------------------------------------------------
 
 
-def key_fingerprint(api_key: str) -> str:
-    """A stable, non-reversible name for an API key, for use as a dictionary key or in a log."""
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:16]
-
-
 class RateLimiter:
     """
     Thread-safe pacing of requests per key, one schedule for every hook in the process.
@@ -322,5 +349,22 @@ class RateLimiter:
 RATE_LIMITER = RateLimiter()
 
 
-def rate_bucket(api_key: str, settings: ClientSettings, endpoint: Endpoint) -> tuple[str, str, str]:
-    return (key_fingerprint(api_key), settings.base_url, endpoint.value)
+def rate_bucket(caller: str, settings: ClientSettings, endpoint: Endpoint) -> tuple[str, str, str]:
+    """The limiter's bucket: per caller (an API key or an OAuth2 client), base URL and endpoint."""
+    return (key_fingerprint(caller), settings.base_url, endpoint.value)
+
+
+__all__ = [
+    "RATE_LIMITER",
+    "RETRYABLE_STATUSES",
+    "ClientSettings",
+    "RateLimiter",
+    "RetryPolicy",
+    "final_error",
+    "is_idempotent",
+    "is_transient",
+    "key_fingerprint",
+    "raising_final_error",
+    "rate_bucket",
+    "should_retry",
+]

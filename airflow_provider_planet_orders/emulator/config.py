@@ -27,7 +27,8 @@ DEMO_CLIENT_ID = "emulator-demo-client"
 DEMO_CLIENT_SECRET = "emulator-demo-secret"  # noqa: S105 - works only against an emulator
 
 #: Endpoint names, as used for rate limits, fault settings and request statistics.
-ENDPOINTS: tuple[str, ...] = tuple(e.value for e in Endpoint)
+#: The endpoints with faults and rate limits. Not the bundle spec: public and unpaced, as Planet's.
+ENDPOINTS: tuple[str, ...] = tuple(e.value for e in Endpoint if e is not Endpoint.SPEC)
 
 #: Statuses an injected error picks from: what a client of Planet really meets.
 DEFAULT_ERROR_STATUSES: tuple[int, ...] = (429, 500, 502, 503)
@@ -97,7 +98,9 @@ class EmulatorConfig(BaseModel):
 
     rate_limits: bool = True
     rate_limit_per_second: dict[str, float] = Field(
-        default_factory=lambda: {e.value: float(r) for e, r in DEFAULT_RATE_LIMITS.items()}
+        default_factory=lambda: {
+            e.value: float(r) for e, r in DEFAULT_RATE_LIMITS.items() if e.value in ENDPOINTS
+        }
     )
 
     error_rate: float = _Probability
@@ -130,7 +133,7 @@ class EmulatorConfig(BaseModel):
     @field_validator("rate_limit_per_second")
     @classmethod
     def _rates(cls, value: dict[str, float]) -> dict[str, float]:
-        rates = {e.value: float(r) for e, r in DEFAULT_RATE_LIMITS.items()}
+        rates = {e.value: float(r) for e, r in DEFAULT_RATE_LIMITS.items() if e.value in ENDPOINTS}
         for name, rate in value.items():
             if name not in ENDPOINTS:
                 raise ValueError(f"unknown endpoint {name!r} (known: {', '.join(ENDPOINTS)})")

@@ -434,9 +434,7 @@ class Emulator:
             # Planet's list pages carry no results: only a get of one order does.
             return [self.render(o, base_url, now, with_results=False) for o in page], marker
 
-    def render(
-        self, order: Order, base_url: str, now: float, *, with_results: bool = True
-    ) -> dict[str, Any]:
+    def render(self, order: Order, base_url: str, now: float, *, with_results: bool = True) -> dict[str, Any]:
         """
         The order's JSON as Planet returns it: with results (and fresh download links) once it
         runs, unless ``with_results`` is false (list pages).

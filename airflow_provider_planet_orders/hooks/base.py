@@ -1,12 +1,14 @@
 """
 What every Planet hook shares: the ``planet`` connection, and one transport per execution model.
 
-:class:`PlanetBaseHook` reads the connection (key, base URL, extras) and assembles the retry
+:class:`PlanetBaseHook` reads the connection (credentials, base URL, extras) and assembles the retry
 policy of :mod:`airflow_provider_planet_orders.core.policy` for tenacity. :class:`PlanetSyncHook`
 sends with ``requests`` (operators on workers); :class:`PlanetAsyncHook` with ``httpx`` (triggers
 on the triggerer's event loop). Building requests, reading responses, deciding on retries and the
 final error all happen in the core; a transport only paces, sends and translates its library's
-network errors. The Orders and Data hooks add endpoints on top of these two.
+network errors. Both authenticate through :mod:`airflow_provider_planet_orders.hooks.auth` (Basic,
+``api-key`` or OAuth2, per the connection's ``auth`` extra). The Orders and Data hooks add
+endpoints on top of these two.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 import tenacity
-from requests.auth import HTTPBasicAuth
 
 from airflow_provider_planet_orders._compat import (
     AirflowNotFoundException,
@@ -29,31 +30,30 @@ from airflow_provider_planet_orders._compat import (
     get_async_extra,
     mask_secret,
 )
+from airflow_provider_planet_orders.core.auth import API_KEY_ENV, Credentials, credentials_from_connection
 from airflow_provider_planet_orders.core.build import USER_AGENT, ApiRequest, RequestBuilder
 from airflow_provider_planet_orders.core.defaults import DEFAULT_CONN_ID
 from airflow_provider_planet_orders.core.policy import (
     RATE_LIMITER,
     ClientSettings,
     RateLimiter,
-    key_fingerprint,
     raising_final_error,
     rate_bucket,
 )
 from airflow_provider_planet_orders.core.responses import ResultStream, error_for, interpret
 from airflow_provider_planet_orders.exceptions import PlanetConfigurationError, PlanetConnectionError
 from airflow_provider_planet_orders.get_provider_info import UI_FIELD_BEHAVIOUR
+from airflow_provider_planet_orders.hooks.auth import Authorizer, RequestsAuth
 
 if TYPE_CHECKING:
     import httpx
     from typing_extensions import Self
 
-API_KEY_ENV = "PL_API_KEY"
-
 _Retrying = TypeVar("_Retrying", tenacity.Retrying, tenacity.AsyncRetrying)
 
 
 class PlanetBaseHook(BaseHook):
-    """The ``planet`` connection: API key, base URL and client settings, read once per hook."""
+    """The ``planet`` connection: credentials, base URL and client settings, read once per hook."""
 
     conn_name_attr = "planet_conn_id"
     default_conn_name = DEFAULT_CONN_ID
@@ -64,7 +64,7 @@ class PlanetBaseHook(BaseHook):
         super().__init__(**kwargs)
         self.planet_conn_id = planet_conn_id
         self.limiter: RateLimiter = RATE_LIMITER
-        self._api_key: str | None = None
+        self._authorizer: Authorizer | None = None
         self._settings: ClientSettings | None = None
         self._builder: RequestBuilder | None = None
 
@@ -74,18 +74,28 @@ class PlanetBaseHook(BaseHook):
         return {key: (list(v) if isinstance(v, list) else dict(v)) for key, v in UI_FIELD_BEHAVIOUR.items()}
 
     def _configure(
-        self, password: str | None, host: str | None, extras: Mapping[str, Any], port: int | None = None
+        self,
+        login: str | None,
+        password: str | None,
+        host: str | None,
+        extras: Mapping[str, Any],
+        port: int | None = None,
     ) -> None:
-        api_key = (password or "").strip() or os.environ.get(API_KEY_ENV, "").strip()
-        if not api_key:
-            raise PlanetConfigurationError(
-                f"planet connection {self.planet_conn_id!r} has no API key: put it in the "
-                f"connection's password (shown as 'API key') or set {API_KEY_ENV}"
-            )
-        mask_secret(api_key)
-        self._settings = ClientSettings.from_connection(host, extras, port)
-        self._builder = RequestBuilder(self._settings.base_url)
-        self._api_key = api_key
+        settings = ClientSettings.from_connection(host, extras, port)
+        credentials = credentials_from_connection(
+            self.planet_conn_id,
+            settings.auth,
+            login=login,
+            password=password,
+            extras=extras,
+            env=os.environ,
+            token_url=settings.token_url,
+            scope=settings.scope,
+        )
+        mask_secret(credentials.secret)
+        self._settings = settings
+        self._builder = RequestBuilder(settings.base_url)
+        self._authorizer = Authorizer(credentials, settings.timeout)
 
     @property
     def settings(self) -> ClientSettings:
@@ -108,7 +118,7 @@ class PlanetBaseHook(BaseHook):
             if not self._env_key_fallback():
                 raise
             return
-        self._configure(conn.password, conn.host, conn.extra_dejson, conn.port)
+        self._configure(conn.login, conn.password, conn.host, conn.extra_dejson, conn.port)
 
     async def _aload_connection(self) -> None:
         """The connection lookup of :meth:`_load_connection`, without blocking the event loop."""
@@ -120,28 +130,35 @@ class PlanetBaseHook(BaseHook):
             if not self._env_key_fallback():
                 raise
             return
-        self._configure(conn.password, conn.host, await get_async_extra(conn), conn.port)
+        self._configure(conn.login, conn.password, conn.host, await get_async_extra(conn), conn.port)
 
     def _env_key_fallback(self) -> bool:
         """Without a ``planet_default`` connection, ``PL_API_KEY`` alone is enough (Planet's defaults)."""
         if self.planet_conn_id != DEFAULT_CONN_ID or not os.environ.get(API_KEY_ENV, "").strip():
             return False
         self.log.info("No %r connection; using %s and Planet's defaults", self.planet_conn_id, API_KEY_ENV)
-        self._configure(None, None, {})
+        self._configure(None, None, None, {})
         return True
 
     @property
-    def _key(self) -> str:
-        self.builder  # noqa: B018 - loads the connection, key and settings
-        assert self._api_key is not None
-        return self._api_key
+    def authorizer(self) -> Authorizer:
+        """What API requests authenticate with (see :mod:`~airflow_provider_planet_orders.hooks.auth`)."""
+        self.builder  # noqa: B018 - loads the connection, credentials and settings
+        assert self._authorizer is not None
+        return self._authorizer
+
+    @property
+    def _credentials(self) -> Credentials:
+        return self.authorizer.credentials
 
     def _pace_seconds(self, request: ApiRequest) -> float:
         """Seconds to wait for the request's slot under the key's rate limit (0 when not limited)."""
         rate = self.settings.rate_for(request.endpoint)
         if rate is None:
             return 0.0
-        return self.limiter.reserve(rate_bucket(self._key, self.settings, request.endpoint), rate)
+        return self.limiter.reserve(
+            rate_bucket(self._credentials.fingerprint, self.settings, request.endpoint), rate
+        )
 
     def _retrying(self, retrying: type[_Retrying], request: ApiRequest) -> _Retrying:
         """The connection's retry policy for ``request``, as a tenacity (async) retrying object."""
@@ -191,10 +208,6 @@ def _connection_error(request: ApiRequest, error: Exception, *, request_sent: bo
     )
 
 
-def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
-    return request
-
-
 def _requests_error_sent(error: requests.RequestException) -> bool:
     """Whether a ``requests`` failure may have happened after the request reached the server."""
     if isinstance(error, requests.ConnectTimeout):
@@ -207,7 +220,7 @@ def _requests_error_sent(error: requests.RequestException) -> bool:
 
 
 class PlanetSyncHook(PlanetBaseHook):
-    """A Planet hook that sends with a ``requests.Session``: keep-alive across calls, key as Basic auth."""
+    """A Planet hook that sends with a ``requests.Session``: keep-alive, the connection's auth."""
 
     def __init__(self, planet_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(planet_conn_id, **kwargs)
@@ -215,10 +228,10 @@ class PlanetSyncHook(PlanetBaseHook):
         self.sleep = time.sleep
 
     def get_conn(self) -> requests.Session:
-        """The hook's ``requests.Session``, authenticated with the key."""
+        """The hook's ``requests.Session``, authenticated as the connection says (API host only)."""
         if self._session is None:
             session = requests.Session()
-            session.auth = HTTPBasicAuth(self._key, "")
+            session.auth = RequestsAuth(self.authorizer, self.builder.is_api_host)
             session.headers["User-Agent"] = USER_AGENT
             self._session = session
         return self._session
@@ -238,9 +251,9 @@ class PlanetSyncHook(PlanetBaseHook):
         self, request: ApiRequest, *, stream: bool = False, timeout: tuple[float, float] | None = None
     ) -> requests.Response:
         """One attempt: pace, send, translate transport errors. No retries here."""
+        # Result links may point at another host (a CDN, a bucket): the session's auth sends
+        # credentials to the API's host only.
         session = self.get_conn()
-        # Result links may point at another host (a CDN, a bucket): the key goes to Planet only.
-        auth = None if self.builder.is_api_host(request.url) else _no_auth
         wait = self._pace_seconds(request)
         if wait > 0:
             self.sleep(wait)
@@ -253,7 +266,6 @@ class PlanetSyncHook(PlanetBaseHook):
                 headers=dict(request.headers),
                 timeout=timeout or self.settings.timeout,
                 stream=stream,
-                auth=auth,
             )
         except requests.RequestException as err:
             if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
@@ -313,7 +325,7 @@ class PlanetSyncHook(PlanetBaseHook):
 
 class _SharedAsyncClients:
     """
-    One ``httpx.AsyncClient`` per event loop and (key, base URL, timeouts), shared by async hooks.
+    One ``httpx.AsyncClient`` per event loop and (credentials, base URL, timeouts), shared by async hooks.
 
     A triggerer runs hundreds of triggers on one loop; a client each would mean as many connection
     pools and TLS contexts. Clients are reference-counted and closed when their last hook closes.
@@ -371,14 +383,16 @@ class PlanetAsyncHook(PlanetBaseHook):
         """The ``httpx.AsyncClient`` this hook sends with (shared on the loop, see above)."""
         if self._client is None:
             await self._aload_connection()
-            settings, api_key = self.settings, self._key
-            key = (key_fingerprint(api_key), settings.base_url, settings.timeout)
+            settings, authorizer, is_api_host = self.settings, self.authorizer, self.builder.is_api_host
+            key = (authorizer.credentials.pool_key, settings.base_url, settings.timeout)
 
             def factory() -> httpx.AsyncClient:
                 import httpx
 
+                from airflow_provider_planet_orders.hooks.auth import HttpxAuth
+
                 return httpx.AsyncClient(
-                    auth=httpx.BasicAuth(api_key, ""),
+                    auth=HttpxAuth(authorizer, is_api_host),
                     headers={"User-Agent": USER_AGENT},
                     timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
                     limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_planet_orders.core.auth import AuthMethod
 from airflow_provider_planet_orders.core.build import ApiRequest
 from airflow_provider_planet_orders.core.responses import Listing, expect_object
 from airflow_provider_planet_orders.exceptions import PlanetOrdersError
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from airflow_provider_planet_orders.core.build import ListFilters
+    from airflow_provider_planet_orders.core.bundles import BundleSpec
 
 #: Timeouts of a connection test (connect, read): a person is waiting for the answer.
 TEST_TIMEOUT = (5.0, 10.0)
@@ -85,6 +87,17 @@ class PlanetOrdersHook(PlanetSyncHook):
         while listing.request is not None:
             yield from listing.accept(self.call(listing.request))
 
+    def get_bundle_spec(self) -> BundleSpec:
+        """
+        Planet's current product-bundle spec, cached for a day (in the process and on disk); the
+        copy shipped with the provider when the API cannot be reached. See :mod:`.bundle_spec`.
+        """
+        from airflow_provider_planet_orders.hooks.bundle_spec import live_bundle_spec
+
+        return live_bundle_spec(
+            self.settings.base_url, lambda: self._object(self.builder.get_bundle_spec()), self.log.warning
+        )
+
     def test_connection(self) -> tuple[bool, str]:
         """
         One authenticated call (order stats), short timeouts and no retries: a person is waiting.
@@ -98,7 +111,8 @@ class PlanetOrdersHook(PlanetSyncHook):
             return False, f"{err} (base URL {self.settings.base_url}; one attempt, no retries)"
         user = stats.get("user") or {}
         return True, (
-            f"Connected to the Planet Orders API at {self.settings.base_url}: the key works "
+            f"Connected to the Planet Orders API at {self.settings.base_url}: the "
+            f"{'OAuth2 client' if self.settings.auth is AuthMethod.OAUTH2 else 'key'} works "
             f"({user.get('queued_orders', '?')} queued and {user.get('running_orders', '?')} running orders)."
         )
 

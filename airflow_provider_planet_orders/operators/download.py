@@ -83,6 +83,9 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
     :param asset_name: Name of the Asset this task updates; ``<dag_id>.<task_id>`` by default,
         ``""`` for none.
     :param max_attempts: Attempts per file.
+    :param unpack_archives: Extract a zipped order's archives into its folder, each member checked
+        against the manifest (the archives are kept); the extracted files are in the return value's
+        ``unpacked``.
     """
 
     template_fields: Sequence[str] = ("order_id", "destination", "include")
@@ -102,6 +105,7 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
         checksum: str = "auto",
         asset_name: str | None = None,
         max_attempts: int = 8,
+        unpack_archives: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -117,6 +121,7 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
         self.concurrency = concurrency
         self.checksum = checksum
         self.max_attempts = max_attempts
+        self.unpack_archives = unpack_archives
         if asset_name is None and getattr(self, "dag_id", None):
             asset_name = f"{self.dag_id}.{self.task_id}"
         self.asset_name = asset_name or None
@@ -138,6 +143,7 @@ class PlanetDownloadOrderOperator(PlanetHookMixin, BaseOperator):
             checksum=self.checksum,
             max_attempts=self.max_attempts,
             log=self.log.info,
+            unpack_archives=self.unpack_archives,
         )
         # Unfinished or cloud-delivered orders and corrupt files fail the task at once (their
         # errors are AirflowFailExceptions); transient trouble that outlasted the retries does not.

@@ -170,6 +170,7 @@ class PlanetCreateOrderOperator(_PlanetOperator):
                 mask_secret(secret)
 
     def _prepared_request(self) -> dict[str, Any]:
+        from airflow_provider_planet_orders.core.bundles import BundleSpec
         from airflow_provider_planet_orders.order_request import (
             resolve_connection_credentials,
             validate_order_request,
@@ -184,7 +185,11 @@ class PlanetCreateOrderOperator(_PlanetOperator):
             # An invalid request raises PlanetInvalidOrderRequestError, an AirflowFailException.
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                validate_order_request(request)
+                validate_order_request(request)  # offline, with the bundle spec shipped with us
+                if not BundleSpec.vendored().knows_products(request):
+                    # A bundle or item type newer than our copy: Planet's live spec decides.
+                    caught.clear()
+                    validate_order_request(request, bundle_spec=self.hook.get_bundle_spec())
             for warning in caught:
                 self.log.warning("order_request: %s", warning.message)
         resolved = resolve_connection_credentials(request)

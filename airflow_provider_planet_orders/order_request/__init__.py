@@ -23,6 +23,7 @@ unknown. Importing this module stays cheap: the pydantic schema loads on first v
 
 from __future__ import annotations
 
+from airflow_provider_planet_orders.core.bundles import BundleSpec
 from airflow_provider_planet_orders.order_request._builders import (
     amazon_s3,
     azure_blob_storage,
@@ -65,7 +66,7 @@ from airflow_provider_planet_orders.order_request._secrets import (
 from airflow_provider_planet_orders.order_request._templating import protect_planet_placeholders
 
 
-def validate_order_request(request: object) -> None:
+def validate_order_request(request: object, *, bundle_spec: BundleSpec | None = None) -> None:
     """
     Check ``request`` against the Orders API's request schema, before any API call.
 
@@ -76,10 +77,15 @@ def validate_order_request(request: object) -> None:
     ``None`` or nested junk, gives that error and nothing else. Secret values never appear in
     messages. Cloud-target blocks may carry an ``airflow_conn_id`` marker instead of their
     credentials (see :func:`resolve_connection_credentials`).
+
+    Bundles are checked against Planet's bundle spec (``bundle_spec``; the copy shipped with the
+    package unless given): a bundle an item type cannot take is an error naming the product, the
+    item type and the bundles it can take, each fallback bundle checked; a bundle the spec does not
+    know only warns.
     """
     from airflow_provider_planet_orders.order_request._schema import validate
 
-    validate(request, stacklevel=2)
+    validate(request, stacklevel=2, bundle_spec=bundle_spec)
 
 
 __all__ = [

@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_provider_planet_orders.core.api import CLOUD_TARGETS
+from airflow_provider_planet_orders.core.api import CLOUD_TARGETS, HARMONIZE_TARGET_SENSORS
 from airflow_provider_planet_orders.exceptions import PlanetInvalidOrderRequestError
 from airflow_provider_planet_orders.order_request._common import (
     ARCHIVE_TYPES,
@@ -26,7 +26,6 @@ from airflow_provider_planet_orders.order_request._common import (
     COMPOSITE_GROUP_BY,
     CONNECTION_MARKER,
     FILE_FORMATS,
-    HARMONIZE_TARGET_SENSORS,
     KNOWN_ITEM_TYPES,
     MAX_ITEMS,
     ORDER_SOURCE_TYPES,

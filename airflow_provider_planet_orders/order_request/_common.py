@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from airflow_provider_planet_orders.core.api import MAX_ITEMS_PER_ORDER
+from airflow_provider_planet_orders.core.bundles import BundleSpec
 
 ORDER_TYPES: tuple[str, ...] = ("full", "partial")
 #: ``all`` is a list filter only: an order is either scenes or basemaps.
@@ -39,7 +40,8 @@ REPROJECT_KERNELS: tuple[str, ...] = (
 BANDMATH_PIXEL_TYPES: tuple[str, ...] = ("Auto", "8U", "16U", "16S", "32R")
 BANDMATH_MAX_BANDS = 15
 COMPOSITE_GROUP_BY: tuple[str, ...] = ("order", "strip_id")
-HARMONIZE_TARGET_SENSORS: tuple[str, ...] = ("Sentinel-2", "PS2")
+#: Harmonize target sensors Planet dropped: they warn (Planet's SDK refuses them).
+DROPPED_HARMONIZE_TARGET_SENSORS: tuple[str, ...] = ("PS2",)
 CLOUD_FILTER_METRICS: tuple[str, ...] = (
     "clear_percent",
     "cloud_percent",
@@ -55,7 +57,7 @@ CONNECTION_MARKER = "airflow_conn_id"
 CONNECTION_TARGETS: tuple[str, ...] = ("amazon_s3", "s3_compatible", "google_cloud_storage")
 
 #: Item types Planet's catalog has offered. Unknown ones only warn: Planet adds item types.
-KNOWN_ITEM_TYPES: tuple[str, ...] = (
+_CATALOG_ITEM_TYPES: tuple[str, ...] = (
     "PSScene",
     "PSOrthoTile",
     "REOrthoTile",
@@ -75,37 +77,13 @@ KNOWN_ITEM_TYPES: tuple[str, ...] = (
     "PSScene3Band",
     "PSScene4Band",
 )
-
-#: Product bundles of Planet's bundle specification, as Planet's SDK CLI reference lists them.
-#: Unknown ones only warn: Planet adds bundles.
-KNOWN_PRODUCT_BUNDLES: tuple[str, ...] = (
-    "analytic",
-    "analytic_udm2",
-    "analytic_3b_udm2",
-    "analytic_5b",
-    "analytic_5b_udm2",
-    "analytic_8b_udm2",
-    "visual",
-    "uncalibrated_dn",
-    "uncalibrated_dn_udm2",
-    "basic_analytic",
-    "basic_analytic_udm2",
-    "basic_analytic_8b_udm2",
-    "basic_uncalibrated_dn",
-    "basic_uncalibrated_dn_udm2",
-    "analytic_sr",
-    "analytic_sr_udm2",
-    "analytic_8b_sr_udm2",
-    "basic_analytic_nitf",
-    "basic_panchromatic",
-    "basic_panchromatic_dn",
-    "panchromatic",
-    "panchromatic_dn",
-    "panchromatic_dn_udm2",
-    "pansharpened",
-    "pansharpened_udm2",
-    "basic_l1a_dn",
+KNOWN_ITEM_TYPES: tuple[str, ...] = tuple(
+    dict.fromkeys(BundleSpec.vendored().item_types() + _CATALOG_ITEM_TYPES)
 )
+
+#: Product bundles of the bundle spec shipped with the package (Planet's, vendored). Unknown ones
+#: only warn: Planet adds bundles, and a live spec may know them.
+KNOWN_PRODUCT_BUNDLES: tuple[str, ...] = BundleSpec.vendored().bundles()
 
 MAX_ITEMS = MAX_ITEMS_PER_ORDER
 #: Planet's lower limit for zipped orders of these item types (its Orders API overview).

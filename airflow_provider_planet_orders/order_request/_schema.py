@@ -40,7 +40,13 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from airflow_provider_planet_orders.core.api import CLOUD_TARGETS, TOOL_NAMES, TOOLS_BY_SOURCE_TYPE
+from airflow_provider_planet_orders.core.api import (
+    CLOUD_TARGETS,
+    HARMONIZE_TARGET_SENSORS,
+    TOOL_NAMES,
+    TOOLS_BY_SOURCE_TYPE,
+)
+from airflow_provider_planet_orders.core.bundles import BundleCheck, BundleSpec, split_fallbacks
 from airflow_provider_planet_orders.exceptions import PlanetInvalidOrderRequestError
 from airflow_provider_planet_orders.order_request._common import (
     ARCHIVE_TYPES,
@@ -49,10 +55,9 @@ from airflow_provider_planet_orders.order_request._common import (
     COMPOSITE_GROUP_BY,
     CONNECTION_MARKER,
     CONNECTION_TARGETS,
+    DROPPED_HARMONIZE_TARGET_SENSORS,
     FILE_FORMATS,
-    HARMONIZE_TARGET_SENSORS,
     KNOWN_ITEM_TYPES,
-    KNOWN_PRODUCT_BUNDLES,
     LAYOUT_FORMATS,
     MAX_ITEMS,
     MAX_ZIPPED_ITEMS,
@@ -726,11 +731,14 @@ class OrderRequest(_Model):
     def _whole_request(cls, data: Any, info: ValidationInfo) -> Any:
         context = info.context
         if isinstance(data, dict) and isinstance(context, dict):
-            _cross_checks(data, context["problems"], context["warnings"])
+            spec = context.get("bundle_spec") or BundleSpec.vendored()
+            _cross_checks(data, context["problems"], context["warnings"], spec)
         return data
 
 
-def _cross_checks(data: dict[str, Any], problems: list[Problem], notes: list[Problem]) -> None:
+def _cross_checks(
+    data: dict[str, Any], problems: list[Problem], notes: list[Problem], spec: BundleSpec
+) -> None:
     """The rules between parts of a request, on the raw request: nothing here may assume a type."""
     raw_source = data.get("source_type")
     source = "scenes" if raw_source is None else raw_source if raw_source in ORDER_SOURCE_TYPES else None
@@ -740,7 +748,7 @@ def _cross_checks(data: dict[str, Any], problems: list[Problem], notes: list[Pro
     zipped = isinstance(delivery, dict) and delivery.get("archive_type") == "zip"
     products = data.get("products")
     if isinstance(products, list):
-        item_ids = _check_products(products, source, zipped, problems, notes)
+        item_ids = _check_products(products, source, zipped, problems, notes, spec)
     tools = data.get("tools")
     if isinstance(tools, list):
         _check_tools(tools, source, item_ids, problems, notes)
@@ -755,8 +763,47 @@ def _cross_checks(data: dict[str, Any], problems: list[Problem], notes: list[Pro
         )
 
 
+def _check_bundles(
+    path: str,
+    item_type: str,
+    product_bundle: str,
+    spec: BundleSpec,
+    problems: list[Problem],
+    notes: list[Problem],
+) -> None:
+    """
+    Each bundle of a fallback list against Planet's bundle spec, as Planet checks them.
+
+    A combination the spec refuses is an error (Planet answers 400 "Bad item type ... for bundle
+    type ..."); a name the spec does not know only warns: it may be newer than the spec.
+    """
+    for name in split_fallbacks(product_bundle):
+        verdict = spec.check(item_type, name)
+        if verdict is BundleCheck.INVALID:
+            problems.append(
+                (
+                    path,
+                    f"bundle {show(name)} cannot be ordered for item type {show(item_type)}; "
+                    f"{item_type} takes: {', '.join(spec.bundles_for(item_type))}",
+                )
+            )
+        elif name not in spec.bundles():
+            notes.append(
+                (
+                    path,
+                    f"{show(name)} is not a bundle in Planet's bundle spec {spec.version}"
+                    f"{did_you_mean(name, spec.bundles())}; it is sent as is",
+                )
+            )
+
+
 def _check_products(
-    products: list[Any], source: str | None, zipped: bool, problems: list[Problem], notes: list[Problem]
+    products: list[Any],
+    source: str | None,
+    zipped: bool,
+    problems: list[Problem],
+    notes: list[Problem],
+    spec: BundleSpec,
 ) -> list[str]:
     count = 0
     all_ids: list[str] = []
@@ -797,15 +844,8 @@ def _check_products(
                 zip_limited.append(item_type)
         bundle = product.get("product_bundle")
         if isinstance(bundle, str):
-            for name in bundle.split(","):
-                if name.strip():
-                    _note_unknown(
-                        notes,
-                        join_path(path, "product_bundle"),
-                        name.strip(),
-                        KNOWN_PRODUCT_BUNDLES,
-                        "a bundle",
-                    )
+            kind = item_type if isinstance(item_type, str) else ""
+            _check_bundles(join_path(path, "product_bundle"), kind, bundle, spec, problems, notes)
     if count > MAX_ITEMS:
         problems.append(
             (
@@ -860,7 +900,15 @@ def _check_tools(
                 )
         elif name == "harmonize":
             sensor = params.get("target_sensor")
-            if isinstance(sensor, str) and sensor.strip():
+            if isinstance(sensor, str) and sensor.strip() in DROPPED_HARMONIZE_TARGET_SENSORS:
+                notes.append(
+                    (
+                        join_path(path, "harmonize", "target_sensor"),
+                        f"{show(sensor)} is no longer a harmonize target (Planet's SDK accepts only "
+                        f"{', '.join(HARMONIZE_TARGET_SENSORS)}); Planet may refuse it",
+                    )
+                )
+            elif isinstance(sensor, str) and sensor.strip():
                 _note_unknown(
                     notes,
                     join_path(path, "harmonize", "target_sensor"),
@@ -1095,8 +1143,13 @@ def _unique(items: list[Problem]) -> list[Problem]:
     return sorted(dict.fromkeys(items), key=lambda item: path_sort_key(item[0]))
 
 
-def validate(request: object, *, stacklevel: int = 2) -> None:
-    """Validate ``request``: warn for doubtful parts, raise for wrong ones. See the package docs."""
+def validate(request: object, *, stacklevel: int = 2, bundle_spec: BundleSpec | None = None) -> None:
+    """
+    Validate ``request``: warn for doubtful parts, raise for wrong ones. See the package docs.
+
+    ``bundle_spec`` is Planet's bundle spec to check bundles with: the copy shipped with the
+    package unless a fresher one (the hook's live fetch) is given.
+    """
     check = _JsonCheck()
     data = check.copy(request)
     problems = list(check.problems)
@@ -1105,7 +1158,7 @@ def validate(request: object, *, stacklevel: int = 2) -> None:
             problems.append(("", f"must be an object (a dict), got {json_type(request)}"))
         raise PlanetInvalidOrderRequestError(_unique(problems))
 
-    context: dict[str, list[Problem]] = {"problems": [], "warnings": []}
+    context: dict[str, Any] = {"problems": [], "warnings": [], "bundle_spec": bundle_spec}
     found: list[Problem] = []
     try:
         OrderRequest.model_validate(data, context=context)

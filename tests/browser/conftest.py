@@ -4,7 +4,7 @@ A reusable harness for tests that drive Airflow's UI in a real browser.
 Fixtures, from the bottom up:
 
 * ``chromium_path``: Debian's Chromium, installed with apt when missing (see ``chromium.py``);
-* ``browser``: that Chromium, headless, driven by Playwright (one per test module: while it is
+* ``browser``: that Chromium, headless, driven by Playwright (one for the package: while it is
   open, Playwright's sync API keeps an asyncio loop running in the main thread, which breaks every
   async test that pytest runs after it);
 * ``browser_emulator``: the Planet Orders API emulator the UI's connections point at;
@@ -67,8 +67,12 @@ def chromium_path() -> Path:
         pytest.fail(f"the browser tests need Debian's Chromium: {err}", pytrace=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(chromium_path: Path) -> Iterator[Any]:
+    """
+    Package-scoped: Playwright's sync API runs an event loop in this thread while it is started,
+    so it must stop when the browser tests end, before any asyncio test of the session runs.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -139,7 +139,7 @@ def test_the_planet_order_link_is_served_by_the_rest_api(stack, finished_run) ->
         "value"
     ]
     links = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/create_order/links")
-    assert links["extra_links"]["Planet order"] == f"{emulator.url}/compute/ops/orders/v2/{order_id}"
+    assert links["extra_links"]["Planet order"] == emulator.order_page_url(order_id)
 
 
 def test_the_download_emitted_an_asset_event(stack, finished_run) -> None:

@@ -75,7 +75,7 @@ def test_uri_form_with_a_port(monkeypatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_PLANET_DEFAULT", f"planet://:{API_KEY}@proxy.example.com:8443")
     hook = make_hook()
     assert hook.settings.base_url == "https://proxy.example.com:8443"
-    assert hook._api_key == API_KEY
+    assert hook.authorizer.credentials.secret == API_KEY
 
 
 def test_pl_api_key_is_used_when_the_connection_has_no_key(monkeypatch) -> None:
@@ -173,6 +173,34 @@ def test_test_connection_reports_a_rejected_key(hook) -> None:
     assert ok is False
     assert "401 Unauthorized: Invalid API key" in message
     assert API_KEY not in message
+
+
+def test_test_connection_to_an_unreachable_host_answers_at_once_without_retries(monkeypatch) -> None:
+    import time
+
+    from airflow_provider_planet_orders.hooks.orders import TEST_TIMEOUT, PlanetOrdersHook
+    from tests.conftest import set_planet_connection
+
+    set_planet_connection(monkeypatch, host="http://127.0.0.1:9")  # nothing listens: refused
+    hook = PlanetOrdersHook()
+    slept: list[float] = []
+    hook.sleep = slept.append  # a retry would sleep first
+    started = time.monotonic()
+    ok, message = hook.test_connection()
+    assert ok is False
+    assert time.monotonic() - started < 3
+    assert slept == []
+    assert "base URL http://127.0.0.1:9; one attempt, no retries" in message
+    assert TEST_TIMEOUT == (5.0, 10.0)  # a person waits: seconds, not the 31 s retry ladder
+
+
+def test_test_connection_sends_one_request_with_the_short_timeouts(hook) -> None:
+    with responses.RequestsMock() as api:
+        api.get(STATS, status=503)
+        ok, message = hook.test_connection()
+        assert len(api.calls) == 1
+    assert ok is False
+    assert "503" in message
 
 
 # -- secrets ------------------------------------------------------------------------------------

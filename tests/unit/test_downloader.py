@@ -155,3 +155,90 @@ def test_download_errors_say_fail_fast_by_type_not_by_a_flag() -> None:
     assert not issubclass(PlanetDownloadRetriesExhaustedError, AirflowFailException)  # a retry resumes
     assert issubclass(PlanetChecksumMismatchError, AirflowFailException)
     assert issubclass(PlanetResultUnavailableError, AirflowFailException)
+
+
+def test_a_manifest_entry_without_a_result_link_is_an_error(planet_connection, tmp_path) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetResultUnavailableError
+
+    order, blobs = _order({"PSScene/a.tif": b"a", "PSScene/b.tif": b"b"})
+    order["_links"]["results"] = [r for r in order["_links"]["results"] if not r["name"].endswith("b.tif")]
+    hook = PlanetOrdersHook()
+    hook.open_result = lambda location, offset=0, chunk_size=1 << 20: _stream(  # type: ignore[method-assign]
+        blobs[location.removeprefix("loc://")], offset, 1 << 20
+    )
+    with pytest.raises(
+        PlanetResultUnavailableError, match=r"lists 1 file\(s\) with no result link: PSScene/b.tif"
+    ):
+        OrderDownloader(hook, tmp_path).download(order)
+    assert not (tmp_path / OID / "PSScene" / "a.tif").exists()  # refused before anything is written
+
+
+def test_a_destination_delivered_order_is_refused_naming_the_destination(planet_connection, tmp_path) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetResultUnavailableError
+
+    order, _ = _order({"PSScene/a.tif": b"a"})
+    order["delivery"] = {"destination": {"ref": "pl:destinations/my-bucket-abc"}}
+    with pytest.raises(
+        PlanetResultUnavailableError,
+        match=r"delivered to destination \(ref 'pl:destinations/my-bucket-abc'\)",
+    ):
+        OrderDownloader(PlanetOrdersHook(), tmp_path).download(order)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _zipped_order(
+    members: dict[str, bytes], listed: dict[str, bytes]
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """A zipped order: the manifest lists ``listed`` (the members); the results link only the zip."""
+    order, blobs = _order(listed)
+    archive = f"{OID}/order.zip"
+    blobs = {f"{OID}/manifest.json": blobs[f"{OID}/manifest.json"], archive: _zip(members)}
+    order["_links"]["results"] = [{"name": n, "location": f"loc://{n}"} for n in blobs]
+    order["delivery"] = {"single_archive": True, "archive_type": "zip"}
+    return order, blobs
+
+
+def _hook_serving(blobs: dict[str, bytes]) -> PlanetOrdersHook:
+    hook = PlanetOrdersHook()
+    hook.open_result = lambda location, offset=0, chunk_size=1 << 20: _stream(  # type: ignore[method-assign]
+        blobs[location.removeprefix("loc://")], offset, 1 << 20
+    )
+    return hook
+
+
+def test_a_zipped_order_is_kept_and_unpacked_with_its_members_verified(planet_connection, tmp_path) -> None:
+    members = {"PSScene/a_analytic.tif": b"a" * 5000, "composite.tif": b"c" * 300}
+    order, blobs = _zipped_order(members, members)
+    report = OrderDownloader(_hook_serving(blobs), tmp_path, unpack_archives=True).download(order)
+    assert (tmp_path / OID / "order.zip").read_bytes() == blobs[f"{OID}/order.zip"]
+    for name, data in members.items():
+        assert (tmp_path / OID / name).read_bytes() == data
+    assert sorted(report.unpacked) == sorted(str(tmp_path / OID / n) for n in members)
+
+
+def test_a_member_that_differs_from_the_manifest_fails_the_unpack(planet_connection, tmp_path) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetChecksumMismatchError
+
+    order, blobs = _zipped_order({"PSScene/a.tif": b"tampered"}, {"PSScene/a.tif": b"original"})
+    with pytest.raises(PlanetChecksumMismatchError, match=r"member PSScene/a\.tif: md5 mismatch"):
+        OrderDownloader(_hook_serving(blobs), tmp_path, checksum="md5", unpack_archives=True).download(order)
+    assert not (tmp_path / OID / "PSScene" / "a.tif").exists()
+
+
+def test_a_member_leaving_the_order_folder_is_refused(planet_connection, tmp_path) -> None:
+    from airflow_provider_planet_orders.exceptions import PlanetResultUnavailableError
+
+    order, blobs = _zipped_order({"../escape.txt": b"x"}, {})
+    with pytest.raises(PlanetResultUnavailableError, match="leaves the destination"):
+        OrderDownloader(_hook_serving(blobs), tmp_path, unpack_archives=True).download(order)
+    assert not (tmp_path / "escape.txt").exists()

@@ -14,6 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_planet_orders.core.api import HARMONIZE_TARGET_SENSORS
+from airflow_provider_planet_orders.core.bundles import BundleSpec
 from airflow_provider_planet_orders.exceptions import PlanetInvalidOrderRequestError
 from airflow_provider_planet_orders.order_request import (
     amazon_s3,
@@ -50,9 +52,6 @@ from airflow_provider_planet_orders.order_request._common import (
     CLOUD_FILTER_METRICS,
     COMPOSITE_GROUP_BY,
     FILE_FORMATS,
-    HARMONIZE_TARGET_SENSORS,
-    KNOWN_ITEM_TYPES,
-    KNOWN_PRODUCT_BUNDLES,
     REPROJECT_KERNELS,
 )
 
@@ -86,11 +85,15 @@ areas = st.one_of(
 
 @st.composite
 def scene_products(draw: st.DrawFn) -> dict[str, Any]:
+    # An item type of Planet's bundle spec with bundles it can take: builders' outputs are valid ones.
+    spec = BundleSpec.vendored()
+    item_type = draw(st.sampled_from(spec.item_types()))
+    bundles = spec.bundles_for(item_type)
     return scene_product(
         draw(st.lists(names, min_size=1, max_size=4, unique=True)),
-        draw(st.sampled_from(KNOWN_ITEM_TYPES)),
-        draw(st.sampled_from(KNOWN_PRODUCT_BUNDLES)),
-        fallback_bundles=draw(st.none() | st.lists(st.sampled_from(KNOWN_PRODUCT_BUNDLES), max_size=2)),
+        item_type,
+        draw(st.sampled_from(bundles)),
+        fallback_bundles=draw(st.none() | st.lists(st.sampled_from(bundles), max_size=2)),
     )
 
 

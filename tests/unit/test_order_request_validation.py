@@ -1284,3 +1284,66 @@ def test_requests_in_the_style_of_planets_docs_are_accepted(text: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanetOrderRequestWarning)
         validate_order_request(request)
+
+
+# -- product bundles against Planet's bundle spec ---------------------------------------------------
+
+
+def scene(item_type: str, bundle: str) -> dict:
+    return {"name": "x", "products": [{"item_ids": ["a"], "item_type": item_type, "product_bundle": bundle}]}
+
+
+def test_a_bundle_the_item_type_cannot_take_is_an_error_naming_all_three() -> None:
+    ((path, message),) = problems(scene("PSScene", "analytic"))
+    assert path == "products[0].product_bundle"
+    assert "bundle 'analytic' cannot be ordered for item type 'PSScene'" in message
+    assert "PSScene takes: analytic_udm2, analytic_3b_udm2," in message
+
+
+def test_each_fallback_bundle_is_checked() -> None:
+    ((path, message),) = problems(scene("PSScene", "analytic_sr_udm2,analytic,visual"))
+    assert path == "products[0].product_bundle"
+    assert "'analytic' cannot be ordered" in message
+
+
+@pytest.mark.parametrize(
+    ("item_type", "bundle"),
+    [
+        ("TanagerMethane", "methane"),
+        ("SkySatCollect", "panchromatic_udm2"),
+        ("PSScene", "analytic_8b_sr_udm2,analytic_sr_udm2"),
+    ],
+)
+def test_bundles_of_the_spec_pass_without_a_warning(item_type, bundle) -> None:
+    assert_valid(scene(item_type, bundle))
+
+
+def test_a_bundle_newer_than_the_spec_warns_and_is_sent() -> None:
+    [(path, message)] = notes(scene("PSScene", "analytic_16b_udm3"))
+    assert path == "products[0].product_bundle"
+    assert "is not a bundle in Planet's bundle spec" in message
+
+
+def test_an_item_type_newer_than_the_spec_warns_rather_than_fails() -> None:
+    found = notes(scene("PSSceneNext", "analytic_udm2"))
+    assert [path for path, _ in found] == ["products[0].item_type"]
+
+
+def test_a_fresher_spec_is_used_when_given() -> None:
+    from airflow_provider_planet_orders.core.bundles import BundleSpec
+
+    spec = BundleSpec.from_document(
+        {"version": "live", "bundles": {"analytic": {"assets": {"PSScene": ["ortho_analytic_4b"]}}}}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_order_request(scene("PSScene", "analytic"), bundle_spec=spec)
+
+
+def test_ps2_harmonize_warns_that_planet_dropped_it() -> None:
+    request = scene("PSScene", "analytic_sr_udm2")
+    request["tools"] = [{"harmonize": {"target_sensor": "PS2"}}]
+    [(path, message)] = notes(request)
+    assert path == "tools[0].harmonize.target_sensor"
+    assert "no longer a harmonize target" in message
+    assert "Sentinel-2" in message

@@ -58,8 +58,9 @@ def test_connection_type_matches_the_hook() -> None:
 
 def test_connection_form_shows_only_what_matters() -> None:
     behaviour = PlanetOrdersHook.get_ui_field_behaviour()
-    assert set(behaviour["hidden_fields"]) == {"schema", "login", "extra"}
+    assert set(behaviour["hidden_fields"]) == {"schema", "extra"}
     assert behaviour["relabeling"]["password"] == "API key"
+    assert behaviour["relabeling"]["login"] == "OAuth2 client id"
     assert behaviour["relabeling"]["host"] == "Base URL"
     assert "PL_API_KEY" in behaviour["placeholders"]["password"]
 
@@ -79,10 +80,10 @@ def test_providers_manager_loads_the_form_and_hook() -> None:
         assert "planet" not in pm.field_behaviours
         return
     behaviour = pm.field_behaviours["planet"]
-    assert behaviour["relabeling"]["password"] == "API key"
+    assert behaviour["relabeling"]["password"].startswith("API key")
     if declarative:
         widgets = {name for name in pm.connection_form_widgets if name.startswith("extra__planet__")}
-        assert {"extra__planet__read_timeout", "extra__planet__rate_limits"} <= widgets
+        assert {"extra__planet__read_timeout", "extra__planet__rate_limits", "extra__planet__auth"} <= widgets
 
 
 @pytest.mark.parametrize(

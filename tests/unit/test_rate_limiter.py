@@ -100,6 +100,7 @@ def test_defaults_follow_planets_documented_limits() -> None:
         "bulk_cancel": 5,
         "stats": 5,
         "download": 5,
+        "spec": 1,  # no published limit; fetched about once a day
     }
 
 
