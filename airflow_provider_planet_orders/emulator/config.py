@@ -99,7 +99,7 @@ class EmulatorConfig(BaseModel):
     rate_limits: bool = True
     rate_limit_per_second: dict[str, float] = Field(
         default_factory=lambda: {
-            e.value: float(r) for e, r in DEFAULT_RATE_LIMITS.items() if e.value in ENDPOINTS
+            str(e.value): float(r) for e, r in DEFAULT_RATE_LIMITS.items() if e.value in ENDPOINTS
         }
     )
 
@@ -133,7 +133,7 @@ class EmulatorConfig(BaseModel):
     @field_validator("rate_limit_per_second")
     @classmethod
     def _rates(cls, value: dict[str, float]) -> dict[str, float]:
-        rates = {e.value: float(r) for e, r in DEFAULT_RATE_LIMITS.items() if e.value in ENDPOINTS}
+        rates = {str(e.value): float(r) for e, r in DEFAULT_RATE_LIMITS.items() if e.value in ENDPOINTS}
         for name, rate in value.items():
             if name not in ENDPOINTS:
                 raise ValueError(f"unknown endpoint {name!r} (known: {', '.join(ENDPOINTS)})")
